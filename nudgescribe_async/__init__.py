@@ -1,0 +1,47 @@
+"""nudgescribe-async: the async Python SDK for the Nudgescribe API."""
+
+from ._client import Client as Client
+from ._errors import APIError as APIError
+from ._errors import AuthenticationError as AuthenticationError
+from ._errors import BadRequestError as BadRequestError
+from ._errors import InvalidWorkspaceError as InvalidWorkspaceError
+from ._errors import NetworkError as NetworkError
+from ._errors import NetworkTimeoutError as NetworkTimeoutError
+from ._errors import NotFoundError as NotFoundError
+from ._errors import NudgescribeError as NudgescribeError
+from ._errors import PermissionDeniedError as PermissionDeniedError
+from ._errors import QuotaExceededError as QuotaExceededError
+from ._errors import RateLimitError as RateLimitError
+from ._errors import RerunPreconditionError as RerunPreconditionError
+from ._errors import RerunPreconditionReason as RerunPreconditionReason
+from ._errors import ResponseDecodeError as ResponseDecodeError
+from ._errors import ServerError as ServerError
+from ._errors import WaitTimeoutError as WaitTimeoutError
+from ._retry import RetryPolicy as RetryPolicy
+from ._version import __version__ as __version__
+from .models.campaigns import Campaign as Campaign
+from .models.campaigns import CampaignStatus as CampaignStatus
+
+__all__ = [
+    "APIError",
+    "AuthenticationError",
+    "BadRequestError",
+    "Campaign",
+    "CampaignStatus",
+    "Client",
+    "InvalidWorkspaceError",
+    "NetworkError",
+    "NetworkTimeoutError",
+    "NotFoundError",
+    "NudgescribeError",
+    "PermissionDeniedError",
+    "QuotaExceededError",
+    "RateLimitError",
+    "RerunPreconditionError",
+    "RerunPreconditionReason",
+    "ResponseDecodeError",
+    "RetryPolicy",
+    "ServerError",
+    "WaitTimeoutError",
+    "__version__",
+]
