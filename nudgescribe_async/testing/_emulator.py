@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import collections
 import secrets
-import socket
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -217,14 +216,15 @@ class Emulator:
 
     async def start(self) -> None:
         app = build_app(self)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, shutdown_timeout=0.1
+        )
         await self._runner.setup()
-        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
-        self.port = sock.getsockname()[1]
-        site = web.SockSite(self._runner, sock, shutdown_timeout=0.1)
+        site = web.TCPSite(
+            self._runner, self.host, self.port, reuse_address=True
+        )
         await site.start()
+        self.port = int(self._runner.addresses[0][1])
 
     async def stop(self) -> None:
         if self._runner is not None:
