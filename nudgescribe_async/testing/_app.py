@@ -20,7 +20,7 @@ from aiohttp import web
 
 from . import _jwt
 from ._faults import FaultRule
-from ._http import ACCOUNT, BODY, EMULATOR_KEY, HTTPError, json_error
+from ._http import ACCOUNT, BODY, EMULATOR_KEY, TRUNCATE, HTTPError, json_error
 from .handlers import auth, campaigns, messages
 
 if TYPE_CHECKING:
@@ -65,9 +65,9 @@ async def faults_and_latency(request: web.Request, handler: Handler) -> web.Stre
             _abort(request)
             raise asyncio.CancelledError  # aiohttp ends the handler quietly
         if rule.action == "truncate":
-            request["nudgescribe.truncate"] = rule
+            request[TRUNCATE] = rule
     response = await handler(request)
-    truncate: FaultRule | None = request.get("nudgescribe.truncate")
+    truncate: FaultRule | None = request.get(TRUNCATE)
     if truncate is not None and isinstance(response, web.Response) and response.body is not None:
         return await _send_truncated(request, response, truncate)
     return response

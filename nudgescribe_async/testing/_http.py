@@ -12,8 +12,17 @@ if TYPE_CHECKING:
     from ._state import Account, State
 
 EMULATOR_KEY: web.AppKey[Emulator] = web.AppKey("emulator")
-ACCOUNT = "nudgescribe.account"
-BODY = "nudgescribe.body"
+
+
+def _request_key(name: str) -> Any:
+    """A typed request key where aiohttp has them (3.13+: string keys warn), else the name."""
+    factory = getattr(web, "RequestKey", None)
+    return factory(name, object) if factory is not None else name
+
+
+ACCOUNT: Any = _request_key("nudgescribe.account")
+BODY: Any = _request_key("nudgescribe.body")
+TRUNCATE: Any = _request_key("nudgescribe.truncate")
 
 
 class HTTPError(Exception):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from .. import _jwt
-from .._http import emulator, json_error
+from .._http import BODY, emulator, json_error
 
 routes = web.RouteTableDef()
 
@@ -13,7 +13,7 @@ routes = web.RouteTableDef()
 @routes.post("/v1/auth")
 async def authenticate(request: web.Request) -> web.Response:
     emu = emulator(request)
-    body = request.get("nudgescribe.body")
+    body = request.get(BODY)
     if not isinstance(body, dict) or not body.get("email") or not body.get("password"):
         return json_error(401, "Missing required fields")
     account = emu.state.account_by_email(str(body["email"]))

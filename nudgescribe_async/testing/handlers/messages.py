@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from .._faults import FaultRule
-from .._http import HTTPError, account, body, emulator, int_arg, state
+from .._http import TRUNCATE, HTTPError, account, body, emulator, int_arg, state
 from .._state import Account, Campaign, Export, iso
 
 routes = web.RouteTableDef()
@@ -103,7 +103,7 @@ async def fetch(request: web.Request) -> web.StreamResponse:
 
 async def _stream_csv(request: web.Request, payload: bytes) -> web.StreamResponse:
     """`text/csv` in chunks; a `truncate` fault cuts it after some bytes and drops the line."""
-    rule: FaultRule | None = request.get("nudgescribe.truncate")
+    rule: FaultRule | None = request.get(TRUNCATE)
     cut = (
         len(payload)
         if rule is None
