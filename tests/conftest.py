@@ -20,3 +20,27 @@ async def emulator() -> AsyncIterator[Emulator]:
 async def client(emulator: Emulator) -> AsyncIterator[Client]:
     async with emulator.client(retry=RetryPolicy.no_wait()) as c:
         yield c
+
+
+def _aioresponses_compat() -> None:
+    """aiohttp 3.14 (a security release) added a required `stream_writer` argument to
+    `ClientResponse`; aioresponses 0.7.x does not pass it yet. Supply an inert one so the
+    wire-level tests run against the aiohttp our users get."""
+    import inspect
+    from unittest.mock import Mock
+
+    import aioresponses.core
+    from aiohttp import ClientResponse
+
+    if "stream_writer" not in inspect.signature(ClientResponse.__init__).parameters:
+        return
+
+    class _Response(ClientResponse):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            kwargs.setdefault("stream_writer", Mock(output_size=0))
+            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    aioresponses.core.ClientResponse = _Response  # type: ignore[misc]
+
+
+_aioresponses_compat()

@@ -31,7 +31,8 @@ async def test_expired_token_is_refreshed_once_for_500_concurrent_requests(
         async with anyio.create_task_group() as tg:
             for _ in range(500):
                 tg.start_soon(call)
-    assert len(results) == 500 and len(set(results)) == 1
+    assert len(results) == 500
+    assert len(set(results)) == 1
     assert emulator.count(AUTH, "GET") == 1  # exactly one re-authenticate
     assert emulator.count(AUTH, "POST") == 1  # the first sign-in only
 
@@ -61,15 +62,18 @@ async def test_wrong_api_code_is_permission_denied_and_never_refreshed(
     async with emulator.client(api_code="wrong", retry=RetryPolicy.no_wait()) as client:
         with pytest.raises(PermissionDeniedError) as caught:
             await client.campaigns.list()
-    assert caught.value.status == 403 and caught.value.endpoint == "/v1/campaign/all"
-    assert emulator.count(AUTH, "GET") == 0 and emulator.count(AUTH, "POST") == 1
+    assert caught.value.status == 403
+    assert caught.value.endpoint == "/v1/campaign/all"
+    assert emulator.count(AUTH, "GET") == 0
+    assert emulator.count(AUTH, "POST") == 1
 
 
 async def test_bad_password_is_an_authentication_error(emulator: Emulator) -> None:
     async with emulator.client(password="not-it") as client:
         with pytest.raises(AuthenticationError) as caught:
             await client.campaigns.list()
-    assert caught.value.endpoint == AUTH and caught.value.status == 401
+    assert caught.value.endpoint == AUTH
+    assert caught.value.status == 401
 
 
 async def test_static_token_that_expires_says_no_credentials_were_given(
@@ -151,7 +155,8 @@ async def test_concurrent_callers_with_a_stale_token_share_one_refresh() -> None
     async with anyio.create_task_group() as tg:
         for _ in range(200):
             tg.start_soon(refresh)
-    assert calls == ["authenticate", "reauthenticate"] and len(seen) == 1
+    assert calls == ["authenticate", "reauthenticate"]
+    assert len(seen) == 1
 
 
 def test_token_expiry_prefers_expires_in_then_jwt_exp() -> None:
@@ -159,4 +164,5 @@ def test_token_expiry_prefers_expires_in_then_jwt_exp() -> None:
     assert TokenSet.from_response(data, now=50.0).access_expires_at == 170.0
     no_hint = TokenSet.from_response({"token": "x"}, now=0.0)
     assert no_hint.access_expires_at == 14 * 24 * 3600.0
-    assert jwt_claims("a.b") == {} and jwt_claims("x.!!!.y") == {}
+    assert jwt_claims("a.b") == {}
+    assert jwt_claims("x.!!!.y") == {}

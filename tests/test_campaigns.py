@@ -25,7 +25,8 @@ async def test_campaigns_are_flattened_across_workspaces_with_their_workspace(
 async def test_date_window_filters_by_publication_date(client: Client) -> None:
     today = dt.datetime.now(dt.timezone.utc).date()
     recent = await client.campaigns.list(start_date=today - dt.timedelta(days=1))
-    assert recent and all(c.status is CampaignStatus.PUBLISHED for c in recent)
+    assert recent
+    assert all(c.status is CampaignStatus.PUBLISHED for c in recent)
     assert await client.campaigns.list(end_date=dt.date(2000, 1, 1)) == []
 
 

@@ -30,8 +30,11 @@ EP = "/v1/messages/fetch"
 
 DOCUMENTED = [
     (400, "Only Published campaigns can be rerun", RerunPreconditionError),
-    (400, "All campaign messages must be published before initiating a rerun",
-     RerunPreconditionError),
+    (
+        400,
+        "All campaign messages must be published before initiating a rerun",
+        RerunPreconditionError,
+    ),
     (400, "Bad types in body", BadRequestError),
     (401, "Missing required fields", BadRequestError),
     (401, "Missing required fields.", BadRequestError),
@@ -62,7 +65,9 @@ def test_each_documented_status_and_message_maps_to_its_class(
     error = error_from_response(status, message, endpoint=EP)
     assert type(error) is cls
     assert (error.status, error.message, error.endpoint) == (status, message, EP)
-    assert EP in str(error) and message in str(error) and str(status) in str(error)
+    assert EP in str(error)
+    assert message in str(error)
+    assert str(status) in str(error)
 
 
 def test_401_on_the_auth_endpoint_means_bad_credentials() -> None:
@@ -75,14 +80,16 @@ def test_rerun_precondition_reasons_are_told_apart() -> None:
     b = error_from_response(
         400, "All campaign messages must be published before initiating a rerun", endpoint=EP
     )
-    assert isinstance(a, RerunPreconditionError) and isinstance(b, RerunPreconditionError)
+    assert isinstance(a, RerunPreconditionError)
+    assert isinstance(b, RerunPreconditionError)
     assert a.reason is RerunPreconditionReason.CAMPAIGN_NOT_PUBLISHED
     assert b.reason is RerunPreconditionReason.MESSAGES_NOT_PUBLISHED
 
 
 def test_rate_limit_carries_retry_after() -> None:
     error = error_from_response(429, "slow down", endpoint=EP, retry_after=7.0)
-    assert isinstance(error, RateLimitError) and error.retry_after == 7.0
+    assert isinstance(error, RateLimitError)
+    assert error.retry_after == 7.0
 
 
 def test_hierarchy_roots_and_builtins() -> None:

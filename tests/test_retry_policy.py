@@ -21,8 +21,15 @@ def test_retryable_statuses_are_retried_for_idempotent_calls_only(status: int) -
 
 @pytest.mark.parametrize(
     ("status", "message"),
-    [(503, "Quota Exceeded"), (400, "bad"), (401, "Missing required fields"), (403, "auth error"),
-     (403, "Unauthorized"), (404, "File not found."), (501, "Not Implemented")],
+    [
+        (503, "Quota Exceeded"),
+        (400, "bad"),
+        (401, "Missing required fields"),
+        (403, "auth error"),
+        (403, "Unauthorized"),
+        (404, "File not found."),
+        (501, "Not Implemented"),
+    ],
 )
 def test_non_retryable_errors_are_never_retried(status: int, message: str) -> None:
     assert not should_retry(error_from_response(status, message, endpoint=EP), idempotent=True)
@@ -64,7 +71,7 @@ def test_retry_after_http_date_is_relative_to_now() -> None:
 
 
 def test_policy_rejects_nonsense() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="attempts"):
         RetryPolicy(attempts=0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="deadline"):
         RetryPolicy(deadline=0)
