@@ -1,0 +1,256 @@
+"""IncrementalCSVDecoder: any chunking gives exactly what csv.reader gives for the whole text."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import itertools
+from unittest import mock
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nudgescribe_async import _csv
+from nudgescribe_async._csv import CSVFormatError, IncrementalCSVDecoder
+
+BOM = "\ufeff".encode()
+
+# Pieces that stress the splitter: separators, quotes, every newline form, multi-byte characters
+# (2, 3 and 4 bytes), a BOM character and line breaks that only str.splitlines knows.
+PIECES = [
+    "a", "Zz", " ", ",", '"', '""', "\r\n", "\n", "\r", "é", "€", "😀", "\ufeff", "\u2028", "\x85",
+]  # fmt: skip
+
+fields = st.one_of(
+    st.lists(st.sampled_from(PIECES), max_size=8).map("".join),
+    st.text(max_size=4),
+)
+
+
+def reference(text: str) -> list[list[str]] | int:
+    """What csv.reader makes of the whole text: its records, or the record number of its error."""
+    reader = csv.reader(io.StringIO(text), strict=True)
+    rows: list[list[str]] = []
+    while True:
+        try:
+            rows.append(next(reader))
+        except StopIteration:
+            return rows
+        except csv.Error:
+            return len(rows) + 1
+
+
+def decode(chunks: list[bytes]) -> list[list[str]] | int:
+    """Feed every chunk then finish: the records, or the record number of the CSVFormatError."""
+    decoder = IncrementalCSVDecoder()
+    rows: list[list[str]] = []
+    try:
+        for chunk in chunks:
+            rows += decoder.feed(chunk)
+        rows += decoder.finish()
+    except CSVFormatError as exc:
+        return exc.row
+    assert decoder.records == len(rows)
+    return rows
+
+
+def split_at(data: bytes, positions: list[int]) -> list[bytes]:
+    bounds = [0, *sorted(positions), len(data)]
+    return [data[start:end] for start, end in itertools.pairwise(bounds)]
+
+
+@st.composite
+def split_points(draw: st.DrawFn, data: bytes) -> list[int]:
+    """Random cut positions, favouring the middle of a UTF-8 sequence and of a CRLF."""
+    tricky = [
+        i for i in range(1, len(data)) if 0x80 <= data[i] <= 0xBF or data[i - 1 : i + 1] == b"\r\n"
+    ]
+    anywhere = st.integers(0, len(data))
+    position = st.one_of(anywhere, st.sampled_from(tricky)) if tricky else anywhere
+    return draw(st.lists(position, max_size=12))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.lists(st.lists(fields, max_size=5), max_size=8),
+    lineterminator=st.sampled_from(["\r\n", "\n"]),
+    bom=st.booleans(),
+    data=st.data(),
+)
+def test_any_chunking_of_written_csv_gives_what_csv_reader_gives(
+    rows: list[list[str]], lineterminator: str, bom: bool, data: st.DataObject
+) -> None:
+    out = io.StringIO()
+    csv.writer(out, lineterminator=lineterminator).writerows(rows)
+    text = out.getvalue()
+    payload = (BOM if bom else b"") + text.encode()
+    chunks = split_at(payload, data.draw(split_points(payload)))
+
+    # A first field starting with U+FEFF is indistinguishable from a BOM, so the reference is
+    # the payload less one leading BOM. Where csv.writer leaves a bare "\r" unquoted
+    # (lineterminator="\n"), csv.reader refuses the text: the decoder must fail at that record.
+    assert decode(chunks) == reference(payload.decode().removeprefix("\ufeff"))
+
+
+@pytest.mark.parametrize("scanner", ["quote parity", "exact rescan"])
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.lists(st.sampled_from(['"', ",", "\n", "\r", "a", "é", "😀"]), max_size=40).map(
+        "".join
+    ),
+    data=st.data(),
+)
+def test_hand_made_csv_with_stray_quotes_and_errors_decodes_like_csv_reader(
+    scanner: str, text: str, data: st.DataObject
+) -> None:
+    # Quotes inside unquoted fields (accepted by csv.reader) fool the quote-parity cut; the
+    # decoder must recover. With a zero floor every uncut buffer goes to the exact scanner.
+    payload = text.encode()
+    chunks = split_at(payload, data.draw(split_points(payload)))
+    floor = 0 if scanner == "exact rescan" else _csv._RESCAN_FLOOR
+    with mock.patch.object(_csv, "_RESCAN_FLOOR", floor):
+        assert decode(chunks) == reference(text)
+
+
+TRICKY = (
+    "\ufeffid,message,note\r\n"
+    '1,"Hello, ""world""",😀\r\n'
+    '2,"line one\r\nline two\nline three\rend",\n'
+    "\r\n"
+    '3,"",€ and é\n'
+    '4,"\ufeff inside",x\r\n'
+    '5,"ends the file without a newline"'
+).encode()
+
+
+def test_one_byte_chunks_give_the_same_rows_as_one_chunk() -> None:
+    expected = reference(TRICKY.decode().removeprefix("\ufeff"))
+    assert isinstance(expected, list)
+    assert len(expected) == 7
+
+    assert decode([TRICKY[i : i + 1] for i in range(len(TRICKY))]) == expected
+    assert decode([TRICKY]) == expected
+
+
+def test_feed_returns_complete_records_before_the_input_ends() -> None:
+    decoder = IncrementalCSVDecoder()
+
+    first = decoder.feed(b'id,message\r\n1,"Hello, world"\r\n2,"still typ')
+
+    assert first == [["id", "message"], ["1", "Hello, world"]]
+    assert decoder.records == 2
+    assert decoder.feed(b'ing"\r\n') == [["2", "still typing"]]
+    assert decoder.finish() == []
+    assert decoder.records == 3
+
+
+def test_blank_lines_are_empty_records_as_in_csv_reader() -> None:
+    assert decode([b"a\n\n\r\nb\n"]) == [["a"], [], [], ["b"]]
+
+
+def test_unterminated_quote_at_end_is_reported_at_its_record() -> None:
+    decoder = IncrementalCSVDecoder()
+    assert len(decoder.feed(b'id,message\r\n1,ok\r\n2,"never closed\r\n3,x\r\n')) == 2
+
+    with pytest.raises(CSVFormatError) as caught:
+        decoder.finish()
+
+    assert caught.value.row == 3
+    assert caught.value.reason == "unexpected end of data inside a quoted field"
+    assert str(caught.value) == (
+        "malformed CSV at record 3: unexpected end of data inside a quoted field"
+    )
+    copied = copy.copy(caught.value)  # survives copy and pickle, e.g. across processes
+    assert (copied.row, copied.reason) == (3, caught.value.reason)
+
+
+def test_text_after_a_closing_quote_is_a_format_error() -> None:
+    decoder = IncrementalCSVDecoder()
+
+    with pytest.raises(CSVFormatError) as caught:
+        decoder.feed(b'id,message\n1,"abc"def\n2,fine\n')
+
+    assert caught.value.row == 2
+    assert isinstance(caught.value, ValueError)
+
+
+def test_invalid_utf8_is_a_format_error_at_its_record() -> None:
+    with pytest.raises(CSVFormatError) as caught:
+        IncrementalCSVDecoder().feed(b"id\n1\n2 \xff\n3\n")
+    assert caught.value.row == 3
+    assert "UTF-8" in caught.value.reason
+
+    # A bad continuation byte arriving in the next chunk.
+    decoder = IncrementalCSVDecoder()
+    assert decoder.feed(b"id\n\xe2") == [["id"]]
+    with pytest.raises(CSVFormatError) as caught:
+        decoder.feed(b"(\n")
+    assert caught.value.row == 2
+
+
+def test_multibyte_character_cut_off_at_end_of_input_is_a_format_error() -> None:
+    decoder = IncrementalCSVDecoder()
+    assert decoder.feed(b"id\n1\n\xe2\x82") == [["id"], ["1"]]
+
+    with pytest.raises(CSVFormatError) as caught:
+        decoder.finish()
+
+    assert caught.value.row == 3
+    assert "truncated" in caught.value.reason
+
+    decoder = IncrementalCSVDecoder()
+    assert decoder.feed(b'id\n"open \xf0\x9f') == [["id"]]
+    with pytest.raises(CSVFormatError, match="record 2: truncated"):
+        decoder.finish()
+
+
+def test_leading_bom_is_stripped_but_a_bom_in_a_later_field_is_kept() -> None:
+    payload = BOM + b"id,name\r\n1," + BOM + b"x\r\n" + BOM + b"2,y\r\n"
+    expected = [["id", "name"], ["1", "\ufeffx"], ["\ufeff2", "y"]]
+
+    assert decode([payload]) == expected
+    assert decode([payload[i : i + 1] for i in range(len(payload))]) == expected
+
+
+def test_misplaced_cut_after_a_stray_quote_is_recovered_without_waiting_for_finish() -> None:
+    decoder = IncrementalCSVDecoder()
+
+    # Quote parity sees `"x\n` as outside quotes; csv.reader reads `ab"c` then a quoted field.
+    assert decoder.feed(b'ab"c\n"x\ny"\n') == [['ab"c'], ["x\ny"]]
+    assert decoder.finish() == []
+
+
+def test_a_stray_quote_does_not_hold_back_the_rest_of_the_stream() -> None:
+    # After the odd quote, quote parity never finds a cut again; the exact rescan must.
+    lines = [b"sku,size\n", b'tv,5" screen\n'] + [b"item-%06d,plain\n" % i for i in range(80_000)]
+    payload = b"".join(lines)
+    chunks = [payload[i : i + 65536] for i in range(0, len(payload), 65536)]
+    decoder = IncrementalCSVDecoder()
+
+    streamed = [row for chunk in chunks for row in decoder.feed(chunk)]
+
+    assert len(streamed) > len(lines) // 2
+    assert streamed + decoder.finish() == reference(payload.decode())
+
+
+def test_decoder_keeps_raising_after_a_format_error() -> None:
+    decoder = IncrementalCSVDecoder()
+    with pytest.raises(CSVFormatError):
+        decoder.feed(b'"abc"def\n')
+
+    with pytest.raises(CSVFormatError) as caught:
+        decoder.feed(b"more\n")
+    assert caught.value.row == 1
+    with pytest.raises(CSVFormatError):
+        decoder.finish()
+
+
+def test_feed_after_finish_is_refused() -> None:
+    decoder = IncrementalCSVDecoder()
+    assert decoder.feed(b"a,b") == []
+    assert decoder.finish() == [["a", "b"]]
+
+    with pytest.raises(ValueError, match="finished"):
+        decoder.feed(b"c\n")
