@@ -17,10 +17,15 @@ from ._errors import RerunPreconditionReason as RerunPreconditionReason
 from ._errors import ResponseDecodeError as ResponseDecodeError
 from ._errors import ServerError as ServerError
 from ._errors import WaitTimeoutError as WaitTimeoutError
+from ._export import ExportStream as ExportStream
+from ._export import JsonRowLimitWarning as JsonRowLimitWarning
 from ._retry import RetryPolicy as RetryPolicy
 from ._version import __version__ as __version__
 from .models.campaigns import Campaign as Campaign
 from .models.campaigns import CampaignStatus as CampaignStatus
+from .models.messages import MessageRecord as MessageRecord
+from .models.messages import PresignedUrl as PresignedUrl
+from .models.messages import PublishResult as PublishResult
 
 __all__ = [
     "APIError",
@@ -29,12 +34,17 @@ __all__ = [
     "Campaign",
     "CampaignStatus",
     "Client",
+    "ExportStream",
     "InvalidWorkspaceError",
+    "JsonRowLimitWarning",
+    "MessageRecord",
     "NetworkError",
     "NetworkTimeoutError",
     "NotFoundError",
     "NudgescribeError",
     "PermissionDeniedError",
+    "PresignedUrl",
+    "PublishResult",
     "QuotaExceededError",
     "RateLimitError",
     "RerunPreconditionError",

@@ -24,3 +24,12 @@ class Resource:
     async def _write(self, method: str, path: str, body: Any) -> Any:
         """A call that must not run twice: never retried automatically."""
         return await self._client.request_json(method, path, body, idempotent=False)
+
+
+def check_id(value: object, name: str = "campaign_id") -> str:
+    """An id argument: a non-empty string, or a clear error before anything is sent."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, got {type(value).__name__}")
+    if not value.strip():
+        raise ValueError(f"{name} must not be empty")
+    return value

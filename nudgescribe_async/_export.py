@@ -1,0 +1,654 @@
+"""The streaming export engine: exported files in, `MessageRecord`s out, in bounded memory.
+
+Rules of this file:
+1. Structured concurrency: the task group lives in `ExportStream` (an async context manager),
+   never inside an async generator. Leaving the block cancels every download and releases its
+   connection.
+2. Batches cross every channel: one send carries the records decoded from one network chunk
+   (sending records one by one costs 10-20 us each); the public iterator unpacks them.
+3. Back-pressure: channels are bounded, so a slow consumer stops the downloads, and TCP stops
+   the server. Ordered mode holds at most `concurrency` files; unordered about `concurrency`
+   chunks.
+4. Exactly once: a file that fails midway is fetched again from the start and the rows already
+   sent on are skipped. Workers never raise into the task group; a file's final error travels
+   down the channel and is raised from the iterator with `.completed_files` set.
+5. Sliding window: a new file starts as soon as any finishes, never batch by batch.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
+
+import aiohttp
+import anyio
+from anyio.abc import TaskGroup
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from ._config import is_loopback_host
+from ._convert import parse_datetime, pick
+from ._csv import CSVFormatError, IncrementalCSVDecoder
+from ._errors import APIError, NudgescribeError, ResponseDecodeError
+from ._retry import backoff, retry_after_of, should_retry
+from ._transport import decode_json, map_transport_errors, safe_endpoint, send
+from ._wire import FETCH_CSV_KEYS, FETCH_ROWS_KEYS, FETCH_URL_KEYS, URL_EXPIRES_KEYS
+from .models.messages import NO_EXTRA, MessageRecord, PresignedUrl
+
+if TYPE_CHECKING:
+    from ._client import Client
+
+FETCH = "/v1/messages/fetch"
+EXPORT_TYPES = ("utf8", "json", "url")
+JSON_ROW_LIMIT = 1000
+
+ExportType = Literal["utf8", "json", "url"]
+Batch = list[MessageRecord]
+# What a channel carries for one file: a batch, None at its end, or its final error.
+Item = Batch | None | BaseException
+Sink = Callable[[Batch], Awaitable[None]]
+
+
+class JsonRowLimitWarning(UserWarning):
+    """A `json` export file came back with exactly 1000 rows: the API may have cut it."""
+
+
+def check_export_args(export_type: str, run_number: int | None) -> None:
+    """Refuse bad export arguments before anything is sent."""
+    if export_type not in EXPORT_TYPES:
+        allowed = ", ".join(EXPORT_TYPES)
+        raise ValueError(f"export_type must be one of {allowed}, got {export_type!r}")
+    if run_number is not None:
+        if isinstance(run_number, bool) or not isinstance(run_number, int) or run_number < 1:
+            raise ValueError(f"run_number must be a positive integer, got {run_number!r}")
+        if export_type == "url":
+            raise ValueError("the url export is not available with run_number (use utf8 or json)")
+
+
+# -- decoding -------------------------------------------------------------------------------
+
+
+class RecordDecoder:
+    """CSV bytes of one file -> `MessageRecord` batches, skipping rows already delivered."""
+
+    def __init__(self, campaign_id: str, file_num: int, *, skip: int = 0) -> None:
+        self._csv = IncrementalCSVDecoder()
+        self._campaign_id = campaign_id
+        self._file_num = file_num
+        self._skip = skip
+        self._header: list[str] | None = None
+        self._cid = 0
+        self._msg = 1
+        self._extra: list[tuple[int, str]] = []
+        self.rows = 0  # data rows seen, delivered or skipped
+
+    def feed(self, chunk: bytes) -> Batch:
+        return self._records(self._call(self._csv.feed, chunk))
+
+    def finish(self) -> Batch:
+        batch = self._records(self._call(self._csv.finish))
+        if self._header is None:
+            raise self._error("the file is empty: no header row")
+        return batch
+
+    def _call(self, fn: Callable[..., list[list[str]]], *args: bytes) -> list[list[str]]:
+        try:
+            return fn(*args)
+        except CSVFormatError as exc:
+            raise self._error(f"malformed CSV at row {exc.row}: {exc.reason}") from exc
+
+    def _error(self, text: str) -> ResponseDecodeError:
+        return ResponseDecodeError(
+            f"campaign {self._campaign_id} file {self._file_num}: {text}", endpoint=FETCH
+        )
+
+    def _set_header(self, header: list[str]) -> None:
+        names = [h.strip() for h in header]
+        lowered = [n.lower() for n in names]
+        missing = [c for c in ("customer_id", "message") if c not in lowered]
+        if missing:
+            raise self._error(f"the CSV has no {' or '.join(missing)} column (header: {names})")
+        self._cid, self._msg = lowered.index("customer_id"), lowered.index("message")
+        self._extra = [(i, n) for i, n in enumerate(names) if i not in (self._cid, self._msg)]
+        self._header = names
+
+    def _records(self, rows: list[list[str]]) -> Batch:
+        if not rows:
+            return []
+        if self._header is None:
+            self._set_header(rows[0])
+            rows = rows[1:]
+        width, cid, msg, extra, file_num = (
+            len(self._header or ()),
+            self._cid,
+            self._msg,
+            self._extra,
+            self._file_num,
+        )
+        out: Batch = []
+        append = out.append
+        n = self.rows
+        for fields in rows:
+            if len(fields) != width:
+                if not fields:
+                    continue  # a blank line
+                raise self._error(f"row {n} has {len(fields)} fields where the header has {width}")
+            if n >= self._skip:
+                extras = {name: fields[i] for i, name in extra} if extra else NO_EXTRA
+                append(MessageRecord(fields[cid], fields[msg], file_num, n, extras))
+            n += 1
+        self.rows = n
+        return out
+
+
+def records_from_json(data: Any, campaign_id: str, file_num: int) -> Batch:
+    """The `json` export: `[{"customer_id", "message", ...}]` (or wrapped) -> records."""
+    rows = (
+        data
+        if isinstance(data, list)
+        else pick(data, FETCH_ROWS_KEYS)
+        if isinstance(data, Mapping)
+        else None
+    )
+    where = f"campaign {campaign_id} file {file_num}"
+    if not isinstance(rows, list):
+        raise ResponseDecodeError(f"{where}: expected a list of messages", endpoint=FETCH)
+    out: Batch = []
+    for n, row in enumerate(rows):
+        if not isinstance(row, Mapping):
+            raise ResponseDecodeError(f"{where}: row {n} is not an object", endpoint=FETCH)
+        cid, msg = row.get("customer_id"), row.get("message")
+        if not isinstance(cid, str) or not isinstance(msg, str):
+            raise ResponseDecodeError(
+                f"{where}: row {n} lacks a string customer_id or message", endpoint=FETCH
+            )
+        extra = {str(k): str(v) for k, v in row.items() if k not in ("customer_id", "message")}
+        out.append(MessageRecord(cid, msg, file_num, n, extra or NO_EXTRA))
+    if len(out) == JSON_ROW_LIMIT:
+        warnings.warn(
+            f"campaign {campaign_id} file {file_num} came back with exactly {JSON_ROW_LIMIT} "
+            "rows: the json export is cut at 1000 rows, so rows may be missing. "
+            "Use export_type='utf8' for complete files.",
+            JsonRowLimitWarning,
+            stacklevel=2,
+        )
+    return out
+
+
+def presigned_url_from(data: Any) -> PresignedUrl:
+    """`{"url", "expires_at"}`, `{"data": url}` or a bare string -> a checked `PresignedUrl`."""
+    url = (
+        data
+        if isinstance(data, str)
+        else pick(data, FETCH_URL_KEYS)
+        if isinstance(data, Mapping)
+        else None
+    )
+    if not isinstance(url, str) or not url:
+        raise ResponseDecodeError("expected a pre-signed URL", endpoint=FETCH)
+    split = urlsplit(url)
+    loopback = split.scheme == "http" and is_loopback_host(split.hostname)
+    if split.scheme != "https" and not loopback:
+        raise ResponseDecodeError(
+            f"refusing a pre-signed URL that is not https: {safe_endpoint(url)}", endpoint=FETCH
+        )
+    expires = pick(data, URL_EXPIRES_KEYS) if isinstance(data, Mapping) else None
+    try:
+        expires_at = parse_datetime(expires) if expires is not None else None
+    except (TypeError, ValueError):
+        expires_at = None
+    return PresignedUrl(url, expires_at)
+
+
+# -- reading one file ----------------------------------------------------------------------
+
+
+class Progress:
+    """Counters an export keeps while it runs."""
+
+    def __init__(self) -> None:
+        self.files_total = 0
+        self.files_done = 0
+        self.records = 0
+        self.bytes = 0
+
+
+class FileReader:
+    """Reads one exported file into a sink, retrying per the client's policy, exactly once."""
+
+    def __init__(
+        self,
+        client: Client,
+        campaign_id: str,
+        *,
+        export_type: str,
+        run_number: int | None,
+        progress: Progress | None = None,
+    ) -> None:
+        self._client = client
+        self._campaign_id = campaign_id
+        self._export_type = export_type
+        self._run_number = run_number
+        self._progress = progress if progress is not None else Progress()
+
+    def _body(self, file_num: int, export_type: str) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "campaign_id": self._campaign_id,
+            "file_num": file_num,
+            "export_type": export_type,
+        }
+        if self._run_number is not None:
+            body["run_number"] = self._run_number
+        return body
+
+    async def read(self, file_num: int, sink: Sink) -> int:
+        """Deliver every row of `file_num` to `sink` exactly once; the number of rows."""
+        policy = self._client.retry
+        deadline = anyio.current_time() + policy.deadline
+        delivered = 0
+        tries = 0
+
+        async def counting_sink(batch: Batch) -> None:
+            nonlocal delivered
+            await sink(batch)
+            delivered += len(batch)
+
+        while True:
+            tries += 1
+            try:
+                await self._attempt(file_num, counting_sink, skip=delivered)
+                return delivered
+            except NudgescribeError as exc:
+                if tries >= policy.attempts or not should_retry(exc, idempotent=True):
+                    raise
+                wait = backoff(policy, tries, retry_after=retry_after_of(exc))
+                if anyio.current_time() + wait > deadline:
+                    raise
+                await anyio.sleep(wait)
+
+    async def _attempt(self, file_num: int, sink: Sink, *, skip: int) -> None:
+        if self._export_type == "json":
+            data = await self._client.request_json(
+                "POST", FETCH, self._body(file_num, "json"), idempotent=True
+            )
+            batch = records_from_json(data, self._campaign_id, file_num)[skip:]
+            if batch:
+                await sink(batch)
+            return
+        decoder = RecordDecoder(self._campaign_id, file_num, skip=skip)
+        if self._export_type == "url":
+            await self._stream_url(file_num, decoder, sink)
+        else:
+            resp = await self._client.send_authed("POST", FETCH, body=self._body(file_num, "utf8"))
+            await self._pump(resp, FETCH, decoder, sink)
+
+    async def file_url(self, file_num: int) -> PresignedUrl:
+        data = await self._client.request_json(
+            "POST", FETCH, self._body(file_num, "url"), idempotent=True
+        )
+        return presigned_url_from(data)
+
+    async def _stream_url(self, file_num: int, decoder: RecordDecoder, sink: Sink) -> None:
+        """GET the CSV from storage with none of our headers; one fresh URL on a 403."""
+        for fresh in (False, True):
+            link = await self.file_url(file_num)
+            endpoint = safe_endpoint(link.url)
+            try:
+                resp = await send(self._client.session, "GET", link.url, endpoint=endpoint)
+            except APIError as exc:
+                if exc.status == 403 and not fresh:
+                    continue
+                raise
+            await self._pump(resp, endpoint, decoder, sink)
+            return
+
+    async def _pump(
+        self, resp: aiohttp.ClientResponse, endpoint: str, decoder: RecordDecoder, sink: Sink
+    ) -> None:
+        progress = self._progress
+        async with resp:
+            with map_transport_errors(endpoint):
+                if resp.content_type == "application/json":
+                    text = _csv_from_json(decode_json(await resp.read(), endpoint=endpoint))
+                    batch = decoder.feed(text.encode("utf-8"))
+                    progress.bytes += len(text)
+                    if batch:
+                        await sink(batch)
+                else:
+                    async for chunk in resp.content.iter_any():
+                        progress.bytes += len(chunk)
+                        batch = decoder.feed(chunk)
+                        if batch:
+                            await sink(batch)
+            batch = decoder.finish()
+            if batch:
+                await sink(batch)
+
+
+def _csv_from_json(data: Any) -> str:
+    text = (
+        data
+        if isinstance(data, str)
+        else pick(data, FETCH_CSV_KEYS)
+        if isinstance(data, Mapping)
+        else None
+    )
+    if not isinstance(text, str):
+        raise ResponseDecodeError("expected CSV text", endpoint=FETCH)
+    return text
+
+
+# -- the stream ---------------------------------------------------------------------------
+
+
+class ExportStream:
+    """`async with client.messages.stream(...) as records: async for rec in records: ...`
+
+    While it runs: `files_total`, `files_done` (files fully yielded), `records` (yielded) and
+    `bytes` (downloaded). `completed_files` is the set of file numbers fully yielded so far.
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        campaign_id: str,
+        *,
+        export_type: str,
+        run_number: int | None,
+        concurrency: int,
+        ordered: bool,
+        file_nums: Iterable[int] | None,
+        count_files: Callable[[], Awaitable[int]],
+    ) -> None:
+        check_export_args(export_type, run_number)
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+            raise ValueError(f"concurrency must be a positive integer, got {concurrency!r}")
+        self._wanted = _check_file_nums(file_nums)
+        self._client = client
+        self._campaign_id = campaign_id
+        self._concurrency = concurrency
+        self._ordered = ordered
+        self._count_files = count_files
+        self._progress = Progress()
+        self._reader = FileReader(
+            client,
+            campaign_id,
+            export_type=export_type,
+            run_number=run_number,
+            progress=self._progress,
+        )
+        self.completed_files: set[int] = set()
+        self._tg: TaskGroup | None = None
+        self._source: _Source | None = None
+        self._batch: Batch = []
+        self._pos = 0
+        self._entered = False
+
+    @property
+    def files_total(self) -> int:
+        return self._progress.files_total
+
+    @property
+    def files_done(self) -> int:
+        return self._progress.files_done
+
+    @property
+    def records(self) -> int:
+        return self._progress.records
+
+    @property
+    def bytes(self) -> int:
+        return self._progress.bytes
+
+    def __repr__(self) -> str:
+        return (
+            f"<ExportStream campaign={self._campaign_id} files={self.files_done}/"
+            f"{self.files_total} records={self.records}>"
+        )
+
+    async def __aenter__(self) -> ExportStream:
+        if self._entered:
+            raise RuntimeError("an ExportStream can be entered only once")
+        self._entered = True
+        total = await self._count_files()
+        nums = _resolve_file_nums(self._wanted, total)
+        self._progress.files_total = len(nums)
+        tg = anyio.create_task_group()
+        await tg.__aenter__()
+        self._tg = tg
+        source_cls = _OrderedSource if self._ordered else _UnorderedSource
+        self._source = source_cls(self._reader, nums, self._concurrency)
+        tg.start_soon(self._source.run)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        tg, self._tg = self._tg, None
+        if tg is None:
+            return None
+        tg.cancel_scope.cancel()
+        try:
+            await tg.__aexit__(exc_type, exc, tb)
+        except BaseException as raised:
+            # anyio wraps the body's own exception in a group; hand the caller the original.
+            if exc is not None and _only_holds(raised, exc):
+                return None
+            raise
+        finally:
+            if self._source is not None:
+                self._source.close()
+        return None
+
+    def __aiter__(self) -> ExportStream:
+        return self
+
+    async def __anext__(self) -> MessageRecord:
+        if self._pos < len(self._batch):
+            record = self._batch[self._pos]
+            self._pos += 1
+            self._progress.records += 1
+            return record
+        await self._next_batch()
+        record = self._batch[0]
+        self._pos = 1
+        self._progress.records += 1
+        return record
+
+    async def batches(self) -> Batch | None:
+        """The next batch of records as decoded (the fastest way through), or None at the end."""
+        if self._pos < len(self._batch):
+            rest = self._batch[self._pos :]
+        else:
+            try:
+                await self._next_batch()
+            except StopAsyncIteration:
+                return None
+            rest = self._batch
+        self._pos = len(self._batch)
+        self._progress.records += len(rest)
+        return rest
+
+    async def _next_batch(self) -> None:
+        if self._source is None:
+            raise RuntimeError("use the export stream inside `async with`")
+        while True:
+            file_num, item = await self._source.next_item()
+            if isinstance(item, list):
+                if item:
+                    self._batch, self._pos = item, 0
+                    return
+            elif item is None:
+                self.completed_files.add(file_num)
+                self._progress.files_done += 1
+            else:
+                self._raise(item)
+
+    def _raise(self, error: BaseException) -> None:
+        if isinstance(error, NudgescribeError):
+            error.completed_files = frozenset(self.completed_files)
+        raise error
+
+
+def _only_holds(raised: BaseException, original: BaseException) -> bool:
+    if raised is original:
+        return True
+    inner = getattr(raised, "exceptions", None)
+    return isinstance(inner, tuple) and len(inner) == 1 and _only_holds(inner[0], original)
+
+
+class _Source:
+    """Where the iterator's items come from; `run` is the task that fills it."""
+
+    def __init__(self, reader: FileReader, nums: Sequence[int], concurrency: int) -> None:
+        self._reader = reader
+        self._nums = nums
+        self._concurrency = concurrency
+
+    async def run(self) -> None:
+        raise NotImplementedError
+
+    async def next_item(self) -> tuple[int, Item]:
+        """The next (file_num, item); StopAsyncIteration when every file is done."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    async def _read_into(self, file_num: int, put: Callable[[Item], Awaitable[None]]) -> None:
+        try:
+            await self._reader.read(file_num, put)
+        except Exception as exc:
+            await put(exc)
+            return
+        await put(None)
+
+
+class _UnorderedSource(_Source):
+    """`concurrency` workers share one bounded channel: rows as they arrive."""
+
+    def __init__(self, reader: FileReader, nums: Sequence[int], concurrency: int) -> None:
+        super().__init__(reader, nums, concurrency)
+        self._send, self._recv = anyio.create_memory_object_stream[tuple[int, Item]](concurrency)
+        self._todo = iter(nums)
+        self._clones: list[MemoryObjectSendStream[tuple[int, Item]]] = []
+
+    async def run(self) -> None:
+        async with self._send, anyio.create_task_group() as tg:
+            for _ in range(min(self._concurrency, len(self._nums))):
+                clone = self._send.clone()
+                self._clones.append(clone)
+                tg.start_soon(self._worker, clone)
+
+    async def _worker(self, send: MemoryObjectSendStream[tuple[int, Item]]) -> None:
+        async with send:
+            for file_num in self._todo:  # shared iterator: a sliding window
+
+                async def put(item: Item, file_num: int = file_num) -> None:
+                    await send.send((file_num, item))
+
+                await self._read_into(file_num, put)
+
+    async def next_item(self) -> tuple[int, Item]:
+        try:
+            return await self._recv.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
+
+    def close(self) -> None:
+        self._recv.close()
+        self._send.close()
+        for clone in self._clones:
+            clone.close()
+
+
+class _OrderedSource(_Source):
+    """Files in `file_num` order: up to `concurrency` files download ahead, each into its own
+    channel; a slot frees when the consumer has read a file to its end."""
+
+    def __init__(self, reader: FileReader, nums: Sequence[int], concurrency: int) -> None:
+        super().__init__(reader, nums, concurrency)
+        self._slots = anyio.Semaphore(concurrency)
+        self._files_send, self._files_recv = anyio.create_memory_object_stream[
+            tuple[int, MemoryObjectReceiveStream[Item]]
+        ](concurrency)
+        self._current: tuple[int, MemoryObjectReceiveStream[Item]] | None = None
+        self._open: set[MemoryObjectReceiveStream[Item]] = set()
+        self._sends: set[MemoryObjectSendStream[Item]] = set()
+
+    async def run(self) -> None:
+        async with self._files_send, anyio.create_task_group() as tg:
+            for file_num in self._nums:
+                await self._slots.acquire()
+                # Unbounded per file: the window of `concurrency` files is the bound.
+                send, recv = anyio.create_memory_object_stream[Item](math.inf)
+                self._open.add(recv)
+                self._sends.add(send)
+                await self._files_send.send((file_num, recv))
+                tg.start_soon(self._download, file_num, send)
+
+    async def _download(self, file_num: int, send: MemoryObjectSendStream[Item]) -> None:
+        async with send:
+            await self._read_into(file_num, send.send)
+        self._sends.discard(send)
+
+    async def next_item(self) -> tuple[int, Item]:
+        while True:
+            if self._current is None:
+                try:
+                    self._current = await self._files_recv.receive()
+                except anyio.EndOfStream:
+                    raise StopAsyncIteration from None
+            file_num, recv = self._current
+            try:
+                item = await recv.receive()
+            except anyio.EndOfStream:  # the download task died without a last word
+                item = NudgescribeError(f"file {file_num} ended without its end marker")
+            if not isinstance(item, list):
+                recv.close()
+                self._open.discard(recv)
+                self._current = None
+                self._slots.release()
+            return file_num, item
+
+    def close(self) -> None:
+        self._files_recv.close()
+        self._files_send.close()
+        for recv in self._open:
+            recv.close()
+        for sender in self._sends:
+            sender.close()
+
+
+def _check_file_nums(file_nums: Iterable[int] | None) -> list[int] | None:
+    if file_nums is None:
+        return None
+    if isinstance(file_nums, (str, bytes)):
+        raise TypeError("file_nums must be an iterable of integers")
+    nums = list(file_nums)
+    for n in nums:
+        if isinstance(n, bool) or not isinstance(n, int):
+            raise TypeError(f"file_nums must hold integers, got {n!r}")
+        if n < 0:
+            raise ValueError(f"file numbers start at 0, got {n}")
+    if len(set(nums)) != len(nums):
+        raise ValueError("file_nums holds a file number twice")
+    return nums
+
+
+def _resolve_file_nums(wanted: list[int] | None, total: int) -> list[int]:
+    if wanted is None:
+        return list(range(total))
+    beyond = [n for n in wanted if n >= total]
+    if beyond:
+        raise ValueError(
+            f"file_nums {beyond[:5]} are out of range: the export has {total} files "
+            f"(0 to {total - 1})"
+        )
+    return sorted(wanted)

@@ -1,0 +1,201 @@
+"""The export stream: order, exactly-once under faults, back-pressure, resume, clean exit."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import anyio
+import pytest
+
+from nudgescribe_async import Client, NudgescribeError, ServerError
+from nudgescribe_async.testing import Emulator
+
+FETCH = "/v1/messages/fetch"
+
+
+def client_tasks() -> set[asyncio.Task[object]]:
+    """Running tasks, leaving out the emulator's own request handlers (same loop)."""
+    tasks = set()
+    for task in asyncio.all_tasks():
+        code = getattr(task.get_coro(), "cr_code", None)
+        if task.done() or (code is not None and "aiohttp/web_" in code.co_filename):
+            continue
+        tasks.add(task)
+    return tasks
+
+
+def all_rows(emulator: Emulator, campaign_id: str) -> list[tuple[str, str, int, int]]:
+    run = emulator.state.campaigns[campaign_id].run()
+    assert run is not None and run.export is not None
+    return [
+        (cid, msg, n, row)
+        for n in range(run.export.num_files)
+        for row, (cid, msg) in enumerate(run.export.rows_for(n))
+    ]
+
+
+async def collect(
+    client: Client, campaign_id: str, **kwargs: object
+) -> list[tuple[str, str, int, int]]:
+    async with client.messages.stream(campaign_id, **kwargs) as records:  # type: ignore[arg-type]
+        return [(r.customer_id, r.message, r.file_num, r.row) async for r in records]
+
+
+@pytest.mark.parametrize("export_type", ["utf8", "json", "url"])
+@pytest.mark.parametrize("concurrency", [1, 3])
+async def test_ordered_stream_yields_every_record_in_file_and_row_order(
+    client: Client, emulator: Emulator, export_type: str, concurrency: int
+) -> None:
+    cid = emulator.add_campaign("Ordered", files=7, rows=40)
+    got = await collect(client, cid, export_type=export_type, concurrency=concurrency)
+    assert got == all_rows(emulator, cid)
+
+
+async def test_unordered_stream_yields_the_same_multiset(
+    client: Client, emulator: Emulator
+) -> None:
+    cid = emulator.add_campaign("Unordered", files=9, rows=60)
+    emulator.faults.slow(FETCH, 0.05, when={"file_num": 0})  # file 0 arrives last
+    got = await collect(client, cid, ordered=False, concurrency=4)
+    assert Counter(got) == Counter(all_rows(emulator, cid))
+    assert got[0][2] != 0
+
+
+@pytest.mark.parametrize("export_type", ["utf8", "url"])
+@pytest.mark.parametrize("ordered", [True, False])
+async def test_files_cut_midway_are_retried_without_loss_or_duplicates(
+    client: Client, emulator: Emulator, export_type: str, ordered: bool
+) -> None:
+    cid = emulator.add_campaign("Flaky", files=6, rows=300, message_length=200)
+    path = FETCH
+    if export_type == "url":
+        account = emulator.credentials.account_id
+        path = f"/storage/{account}/{cid}/1/2.csv"
+    emulator.faults.truncate(
+        path, times=2, after_bytes=20_000, when={"file_num": 2} if export_type == "utf8" else None
+    )
+    emulator.faults.drop(FETCH, times=1, when={"file_num": 4})
+    got = await collect(client, cid, export_type=export_type, ordered=ordered, concurrency=3)
+    assert Counter(got) == Counter(all_rows(emulator, cid))
+    assert len(got) == 6 * 300
+
+
+async def test_persistent_failure_reports_completed_files_and_resume_is_exact(
+    client: Client, emulator: Emulator
+) -> None:
+    cid = emulator.add_campaign("Broken", files=8, rows=25)
+    rule = emulator.faults.fail(FETCH, 500, times=None, when={"file_num": 5})
+    got: list[tuple[str, str, int, int]] = []
+    with pytest.raises(ServerError) as caught:
+        async with client.messages.stream(cid, concurrency=2) as records:
+            async for r in records:
+                got.append((r.customer_id, r.message, r.file_num, r.row))
+    completed = caught.value.completed_files
+    assert completed == {0, 1, 2, 3, 4}
+    assert {row[2] for row in got} == completed
+    rule.times = 0  # the outage ends: resume where it stopped
+    remaining = [n for n in range(8) if n not in completed]
+    got += await collect(client, cid, file_nums=remaining)
+    assert Counter(got) == Counter(all_rows(emulator, cid))
+
+
+async def test_unordered_failure_counts_only_fully_yielded_files(
+    client: Client, emulator: Emulator
+) -> None:
+    cid = emulator.add_campaign("Broken Unordered", files=6, rows=10)
+    emulator.faults.fail(FETCH, 404, times=None, message="File not found.", when={"file_num": 3})
+    seen: Counter[int] = Counter()
+    with pytest.raises(NudgescribeError) as caught:
+        async with client.messages.stream(cid, ordered=False, concurrency=2) as records:
+            async for r in records:
+                seen[r.file_num] += 1
+    completed = caught.value.completed_files
+    assert completed is not None
+    assert 3 not in completed
+    assert all(seen[n] == 10 for n in completed)
+
+
+async def test_shards_cover_the_export_exactly_once(client: Client, emulator: Emulator) -> None:
+    cid = emulator.add_campaign("Sharded", files=10, rows=20)
+    shards = [await collect(client, cid, file_nums=range(w, 10, 3)) for w in range(3)]
+    merged = [row for shard in shards for row in shard]
+    assert Counter(merged) == Counter(all_rows(emulator, cid))
+    assert {row[2] for row in shards[1]} == {1, 4, 7}
+
+
+async def test_file_nums_out_of_range_is_a_value_error(client: Client, emulator: Emulator) -> None:
+    cid = emulator.campaign_id("Spring Sale")
+    with pytest.raises(ValueError, match="out of range"):
+        async with client.messages.stream(cid, file_nums=[0, 3]):
+            pass
+    with pytest.raises(ValueError, match="twice"):
+        client.messages.stream(cid, file_nums=[1, 1])
+    with pytest.raises(ValueError, match="concurrency"):
+        client.messages.stream(cid, concurrency=0)
+
+
+async def test_progress_counters_follow_the_stream(client: Client, emulator: Emulator) -> None:
+    cid = emulator.add_campaign("Progress", files=4, rows=30)
+    async with client.messages.stream(cid, concurrency=2) as records:
+        assert records.files_total == 4
+        async for _ in records:
+            pass
+        assert records.files_done == 4
+        assert records.records == 120
+        assert records.bytes > 120 * 50
+        assert records.completed_files == {0, 1, 2, 3}
+
+
+async def test_batches_hand_over_whole_decoded_chunks(client: Client, emulator: Emulator) -> None:
+    cid = emulator.add_campaign("Batches", files=3, rows=500)
+    sizes = []
+    async with client.messages.stream(cid) as records:
+        while (batch := await records.batches()) is not None:
+            sizes.append(len(batch))
+    assert sum(sizes) == 1500
+    assert max(sizes) > 1
+
+
+@pytest.mark.parametrize("ordered", [True, False])
+async def test_slow_consumer_pauses_the_downloads(
+    client: Client, emulator: Emulator, ordered: bool
+) -> None:
+    cid = emulator.add_campaign("Backpressure", files=40, rows=200)
+    async with client.messages.stream(cid, concurrency=2, ordered=ordered) as records:
+        await records.__anext__()
+        await anyio.sleep(0.3)  # give runaway downloads time to show themselves
+        started = emulator.count(FETCH)
+    assert started <= 6  # a window of 2 plus a couple of buffered batches, not 40
+
+
+@pytest.mark.parametrize("ordered", [True, False])
+async def test_leaving_early_cancels_downloads_and_releases_connections(
+    emulator: Emulator, ordered: bool
+) -> None:
+    cid = emulator.add_campaign("Leave Early", files=30, rows=400)
+    emulator.faults.slow(FETCH, 0.05)
+    before = client_tasks()
+    async with emulator.client() as client:
+        async with client.messages.stream(cid, concurrency=6, ordered=ordered) as records:
+            async for r in records:
+                if r.row == 10:
+                    break
+        connector = client.session.connector
+        assert connector is not None
+        await asyncio.sleep(0)
+        assert not connector._acquired  # every connection was given back or closed
+    assert client_tasks() - before == set()
+
+
+async def test_cancelling_the_consumer_leaves_nothing_running(emulator: Emulator) -> None:
+    cid = emulator.add_campaign("Cancelled", files=20, rows=300)
+    emulator.faults.slow(FETCH, 0.2)
+    before = client_tasks()
+    async with emulator.client() as client:
+        with anyio.move_on_after(0.3):
+            async with client.messages.stream(cid, concurrency=4) as records:
+                async for _ in records:
+                    pass
+        assert not client.session.connector._acquired  # type: ignore[union-attr]
+    assert client_tasks() - before == set()
