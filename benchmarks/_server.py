@@ -1,0 +1,95 @@
+"""Run the emulator in its own process, so its CPU time is not the benchmark's.
+
+    python benchmarks/_server.py --files 64 --rows 1000 --file-latency 0.05
+
+prints one JSON line (base_url, credentials, campaign id) and serves until stdin closes.
+`emulator_process(...)` does the same from a benchmark and cleans up after itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+FETCH = "/v1/messages/fetch"
+
+
+async def serve(args: argparse.Namespace) -> None:
+    from nudgescribe_async.testing import Emulator
+
+    emu = Emulator(latency=args.latency, publish_ready_after=0, publish_spread=0)
+    if args.file_latency:
+        emu.path_latency[FETCH] = args.file_latency
+    async with emu:
+        campaign_id = emu.add_campaign(
+            "Benchmark",
+            files=args.files,
+            rows=args.rows,
+            message_length=args.message_length,
+            tricky=False,
+        )
+        extra = [emu.add_campaign(f"Watch {i}", files=1, rows=1) for i in range(args.campaigns)]
+        info = {
+            "base_url": emu.base_url,
+            **emu.credentials.as_kwargs(),
+            "campaign_id": campaign_id,
+            "campaign_ids": extra,
+        }
+        print(json.dumps(info), flush=True)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, sys.stdin.read)  # until the parent closes our stdin
+
+
+@contextlib.contextmanager
+def emulator_process(
+    *,
+    files: int = 1,
+    rows: int = 1000,
+    message_length: int = 150,
+    latency: float = 0.0,
+    file_latency: float = 0.0,
+    campaigns: int = 0,
+) -> Iterator[dict[str, Any]]:
+    """Start the emulator in a child process; yield its JSON line as a dict."""
+    cmd = [
+        sys.executable, __file__,
+        "--files", str(files), "--rows", str(rows), "--message-length", str(message_length),
+        "--latency", str(latency), "--file-latency", str(file_latency),
+        "--campaigns", str(campaigns),
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if not line:
+            raise RuntimeError("the emulator process did not start")
+        yield json.loads(line)
+    finally:
+        if proc.stdin:
+            proc.stdin.close()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--files", type=int, default=1)
+    parser.add_argument("--rows", type=int, default=1000)
+    parser.add_argument("--message-length", type=int, default=150)
+    parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--file-latency", type=float, default=0.0)
+    parser.add_argument("--campaigns", type=int, default=0, help="extra one-file campaigns")
+    asyncio.run(serve(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
