@@ -25,6 +25,7 @@ import attrs
 
 from ._convert import pick
 from ._errors import APIError, AuthenticationError
+from ._secrets import SecretStr
 from ._wire import ACCESS_TOKEN_KEYS, EXPIRES_IN_KEYS, REFRESH_TOKEN_KEYS
 
 log = logging.getLogger("nudgescribe_async")
@@ -75,8 +76,9 @@ class TokenSet:
         access = pick(data, ACCESS_TOKEN_KEYS)
         if not isinstance(access, str) or not access:
             raise ValueError("the response holds no access token")
+        access = SecretStr(access)
         refresh = pick(data, REFRESH_TOKEN_KEYS)
-        refresh = refresh if isinstance(refresh, str) and refresh else previous_refresh
+        refresh = SecretStr(refresh) if isinstance(refresh, str) and refresh else previous_refresh
         expires = token_expiry(
             access, expires_in=pick(data, EXPIRES_IN_KEYS), now=now, default=ACCESS_DEFAULT_LIFETIME
         )
@@ -121,24 +123,27 @@ class TokenManager:
         lifetime_left = tokens.access_expires_at - self._clock()
         return lifetime_left > self._skew
 
-    async def token(self) -> str:
+    async def token(self, *, endpoint: str = "/v1/auth") -> str:
         """A valid access token; refreshes ahead of expiry."""
         tokens = self._tokens
         if tokens is not None and self._fresh(tokens):
             return tokens.access_token
-        return await self.refresh(tokens.access_token if tokens else None)
+        return await self.refresh(tokens.access_token if tokens else None, endpoint=endpoint)
 
-    async def refresh(self, stale: str | None) -> str:
-        """Replace the token `stale` (the one a caller saw fail). One refresh at a time."""
+    async def refresh(self, stale: str | None, *, endpoint: str = "/v1/auth") -> str:
+        """Replace the token `stale` (the one a caller saw fail). One refresh at a time.
+
+        `endpoint` is the call that needed the token, named in the error when none can be had.
+        """
         async with self._lock:
             current = self._tokens
             if current is not None and current.access_token != stale and self._fresh(current):
                 return current.access_token
-            self._tokens = await self._obtain(current)
+            self._tokens = await self._obtain(current, endpoint)
             self.refreshes += 1
             return self._tokens.access_token
 
-    async def _obtain(self, current: TokenSet | None) -> TokenSet:
+    async def _obtain(self, current: TokenSet | None, endpoint: str) -> TokenSet:
         refresh = current.refresh_token if current else None
         refresh_alive = (
             refresh is not None
@@ -154,9 +159,9 @@ class TokenManager:
                 log.debug("re-authenticate failed (%s); authenticating again", type(exc).__name__)
         if self._authenticate is None:
             raise AuthenticationError(
-                401,
-                "the access token has expired or was rejected, and no credentials were given "
-                "to get a new one (pass email and password, or a refresh token)",
-                endpoint="/v1/auth",
+                403,
+                "auth error: the access token has expired or was rejected, and no credentials "
+                "were given to get a new one (pass email and password, or a refresh token)",
+                endpoint=endpoint,
             )
         return await self._authenticate()

@@ -25,6 +25,7 @@ from . import _config as cfg
 from ._auth import TokenManager, TokenSet, token_expiry
 from ._errors import AuthenticationError, ResponseDecodeError, is_auth_expired
 from ._retry import RetryPolicy, call_with_retries
+from ._secrets import RedactedBytes, RedactedDict, RedactedHeaders, SecretStr, secret
 from ._transport import decode_json, map_transport_errors, send
 from ._wire import AUTH_EMAIL, AUTH_PASSWORD
 from .resources.campaigns import Campaigns
@@ -70,6 +71,9 @@ class Client:
         session: aiohttp.ClientSession | None = None,
         allow_insecure_http: bool = False,
     ) -> None:
+        # Rebind secret arguments first, so even a traceback printed with its locals hides them.
+        password, api_key, api_code = secret(password), secret(api_key), secret(api_code)
+        access_token, refresh_token = secret(access_token), secret(refresh_token)
         url = cfg.from_env(base_url, cfg.ENV_BASE_URL) or cfg.PRODUCTION_URL
         self.base_url = cfg.check_base_url(url, allow_insecure_http=allow_insecure_http)
         self._credentials = cfg.Credentials(
@@ -102,14 +106,19 @@ class Client:
             reauthenticate=self._reauthenticate,
             tokens=_initial_tokens(access_token, refresh_token),
         )
-        self._auth_context = json.dumps(
-            {"api_access": True, "api_code": self._credentials.api_code}, separators=(",", ":")
+        self._auth_context = SecretStr(
+            json.dumps(
+                {"api_access": True, "api_code": self._credentials.api_code},
+                separators=(",", ":"),
+            )
         )
         self.campaigns = Campaigns(self)
         self.messages = Messages(self)
 
     def __repr__(self) -> str:
-        return f"<Client base_url={self.base_url!r} email={self._credentials.email!r}>"
+        credentials = getattr(self, "_credentials", None)
+        email = credentials.email if credentials is not None else None
+        return f"<Client base_url={getattr(self, 'base_url', None)!r} email={email!r}>"
 
     async def __aenter__(self) -> Client:
         self._ensure_session()
@@ -151,12 +160,14 @@ class Client:
 
     # -- headers ---------------------------------------------------------------------------
 
-    def _headers(self, bearer: str | None) -> dict[str, str]:
-        headers = {
-            "x-auth-context": self._auth_context,
-            "x-ip": self.client_ip,
-            "content-type": "application/json",
-        }
+    def _headers(self, bearer: str | None) -> RedactedHeaders:
+        headers = RedactedHeaders(
+            {
+                "x-auth-context": self._auth_context,
+                "x-ip": self.client_ip,
+                "content-type": "application/json",
+            }
+        )
         if bearer is not None:
             headers["authorization"] = f"Bearer {bearer}"
         if self._credentials.api_key:
@@ -195,7 +206,7 @@ class Client:
                 data=None if json_body is None else _dumps(json_body),
                 timeout=self._json_timeout(),
             )
-            return await read_json(resp, endpoint=path)
+            return await read_json(resp, endpoint=path, secret=True)
 
         # GET /v1/auth is idempotent; POST /v1/auth only creates a token, so a retry after a
         # network error is harmless too.
@@ -217,14 +228,14 @@ class Client:
         headers: Mapping[str, str] | None = None,
     ) -> aiohttp.ClientResponse:
         """One authenticated request; on `403 auth error`, one refresh and one replay."""
-        token = await self._auth.token()
+        token = await self._auth.token(endpoint=path)
         try:
             return await self._send_once(method, path, token, body, body_factory, timeout, headers)
         except AuthenticationError as exc:
             if not is_auth_expired(exc):
                 raise
             log.debug("%s %s: token rejected, refreshing once", method, path)
-        token = await self._auth.refresh(token)
+        token = await self._auth.refresh(token, endpoint=path)
         return await self._send_once(method, path, token, body, body_factory, timeout, headers)
 
     async def _send_once(
@@ -279,17 +290,20 @@ class Client:
         )
 
 
-async def read_json(resp: aiohttp.ClientResponse, *, endpoint: str) -> Any:
+async def read_json(resp: aiohttp.ClientResponse, *, endpoint: str, secret: bool = False) -> Any:
+    """The decoded JSON body. `secret=True` (token responses) keeps it out of reprs and
+    error messages."""
     try:
         with map_transport_errors(endpoint):
-            raw = await resp.read()
+            raw = RedactedBytes(await resp.read()) if secret else await resp.read()
     finally:
         resp.release()
-    return decode_json(raw, endpoint=endpoint)
+    data = decode_json(raw, endpoint=endpoint, preview=not secret)
+    return RedactedDict(data) if secret and isinstance(data, dict) else data
 
 
-def _dumps(body: Any) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+def _dumps(body: Any) -> RedactedBytes:
+    return RedactedBytes(json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode())
 
 
 def _initial_tokens(access_token: str | None, refresh_token: str | None) -> TokenSet | None:

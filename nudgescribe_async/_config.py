@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from ._secrets import secret
+
 PRODUCTION_URL = "https://client-api.nudgescribe.com"
 DEVELOPMENT_URL = "https://client-api.dev.nudgescribe.com"
 
@@ -66,9 +68,9 @@ class Credentials:
     """What the SDK authenticates with. The repr shows the email only."""
 
     email: str | None = None
-    password: str | None = None
-    api_key: str | None = None
-    api_code: str | None = None
+    password: str | None = attrs.field(default=None, converter=secret)
+    api_key: str | None = attrs.field(default=None, converter=secret)
+    api_code: str | None = attrs.field(default=None, converter=secret)
 
     def __repr__(self) -> str:
         return (

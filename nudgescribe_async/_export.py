@@ -34,6 +34,7 @@ from ._convert import parse_datetime, pick
 from ._csv import CSVFormatError, IncrementalCSVDecoder
 from ._errors import APIError, NudgescribeError, ResponseDecodeError
 from ._retry import backoff, retry_after_of, should_retry
+from ._secrets import RedactedUrl
 from ._transport import decode_json, map_transport_errors, safe_endpoint, send
 from ._wire import FETCH_CSV_KEYS, FETCH_ROWS_KEYS, FETCH_URL_KEYS, URL_EXPIRES_KEYS
 from .models.messages import NO_EXTRA, MessageRecord, PresignedUrl
@@ -200,7 +201,7 @@ def presigned_url_from(data: Any) -> PresignedUrl:
         expires_at = parse_datetime(expires) if expires is not None else None
     except (TypeError, ValueError):
         expires_at = None
-    return PresignedUrl(url, expires_at)
+    return PresignedUrl(RedactedUrl(url), expires_at)
 
 
 # -- reading one file ----------------------------------------------------------------------

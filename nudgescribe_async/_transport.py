@@ -55,18 +55,25 @@ def map_transport_errors(endpoint: str) -> Iterator[None]:
     except (asyncio.TimeoutError, TimeoutError) as exc:
         # aiohttp raises a bare TimeoutError for a total timeout, ServerTimeoutError for
         # sock_read/connect; both are TimeoutError subclasses.
-        raise NetworkTimeoutError("timed out waiting for the server", endpoint=endpoint) from exc
+        message = "timed out waiting for the server"
+        raise NetworkTimeoutError(message, endpoint=endpoint) from _frameless(exc)
     except aiohttp.ClientPayloadError as exc:
-        raise NetworkError(
-            f"the response body was cut short ({type(exc).__name__})", endpoint=endpoint
-        ) from exc
+        message = f"the response body was cut short ({type(exc).__name__})"
+        raise NetworkError(message, endpoint=endpoint) from _frameless(exc)
     except aiohttp.ClientError as exc:
-        detail = redact_urls(str(exc)) or type(exc).__name__
-        raise NetworkError(f"{type(exc).__name__}: {detail}", endpoint=endpoint) from exc
+        message = f"{type(exc).__name__}: {redact_urls(str(exc)) or type(exc).__name__}"
+        raise NetworkError(message, endpoint=endpoint) from _frameless(exc)
     except OSError as exc:
-        raise NetworkError(
-            f"{type(exc).__name__}: {exc.strerror or exc}", endpoint=endpoint
-        ) from exc
+        message = f"{type(exc).__name__}: {exc.strerror or exc}"
+        raise NetworkError(message, endpoint=endpoint) from _frameless(exc)
+
+
+def _frameless(exc: BaseException) -> BaseException:
+    """The lower-layer cause without its frames: aiohttp's frames hold request headers and
+    URLs in their locals, which a traceback printed with locals would show. Its type and
+    message stay; its own cause and context go too, for the same reason."""
+    exc.__cause__ = exc.__context__ = None
+    return exc.with_traceback(None)
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -106,15 +113,15 @@ def error_message(raw: bytes, content_type: str) -> tuple[str, object]:
     return text[:500], body
 
 
-def decode_json(raw: bytes, *, endpoint: str) -> Any:
+def decode_json(raw: bytes, *, endpoint: str, preview: bool = True) -> Any:
     """A 2xx JSON body, or `ResponseDecodeError` naming the endpoint."""
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
-        preview = raw[:80].decode("utf-8", errors="replace")
+        start = f" (starts {raw[:80].decode('utf-8', errors='replace')!r})" if preview else ""
         raise ResponseDecodeError(
-            f"the response is not JSON (starts {preview!r})", endpoint=endpoint
-        ) from exc
+            f"the response is not JSON{start}", endpoint=endpoint
+        ) from _frameless(exc)
 
 
 async def raise_for_status(resp: aiohttp.ClientResponse, *, endpoint: str) -> None:
