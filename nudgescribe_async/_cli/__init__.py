@@ -16,8 +16,8 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from ._client import Client
-from ._errors import (
+from .._client import Client
+from .._errors import (
     AuthenticationError,
     NotFoundError,
     NudgescribeError,
@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
 @asynccontextmanager
 async def open_client(args: argparse.Namespace) -> AsyncIterator[Client]:
     if args.emulator:
-        from .testing import Emulator
+        from ..testing import Emulator
 
         async with Emulator() as emu, emu.client() as client:
             yield client
@@ -94,7 +94,7 @@ def _campaign_row(c: Any) -> dict[str, Any]:
 
 
 async def cmd_emulator(args: argparse.Namespace) -> int:
-    from .testing import Emulator
+    from ..testing import Emulator
 
     emu = Emulator(
         host=args.host, port=args.port, files=args.files, rows=args.rows, latency=args.latency
