@@ -30,6 +30,7 @@ from ._common import (
     innermost,
     ui_missing,
 )
+from ._demo import cmd_demo
 from ._emulator import cmd_emulator
 from ._export import cmd_export
 from ._parser import build_parser
@@ -39,6 +40,7 @@ __all__ = ["build_parser", "exit_code_for", "main"]
 Command = Callable[[Context], Coroutine[Any, Any, int]]
 COMMANDS: dict[str, Command] = {
     "campaigns": cmd_campaigns,
+    "demo": cmd_demo,
     "emulator": cmd_emulator,
     "export": cmd_export,
 }

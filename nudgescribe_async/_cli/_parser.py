@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .._version import __version__
-from . import _campaigns, _emulator, _export
+from . import _campaigns, _demo, _emulator, _export
 from ._common import add_connection_options
 
 DESCRIPTION = (
@@ -37,5 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
     _export.add_arguments(command("export", "export a campaign's messages to a file or stdout"))
     _emulator.add_arguments(
         command("emulator", "serve the local emulator until stopped", connects=False)
+    )
+    _demo.add_arguments(
+        command(
+            "demo",
+            "publish, wait for and export 200,000 messages on an embedded emulator",
+            connects=False,
+        )
     )
     return parser
