@@ -161,9 +161,7 @@ async def test_emulator_rejects_bad_tokens(emulator: Emulator, kind: str) -> Non
 async def test_another_accounts_ids_work_nowhere(emulator: Emulator) -> None:
     other = emulator.add_account("other@example.com")
     theirs = next(
-        c.campaign_id
-        for c in emulator.state.campaigns.values()
-        if c.account_id == other.account_id
+        c.campaign_id for c in emulator.state.campaigns.values() if c.account_id == other.account_id
     )
     async with emulator.client() as client:
         assert theirs not in {c.campaign_id for c in await client.campaigns.list()}

@@ -1,7 +1,8 @@
 """Fault injection: fail, drop, cut short or slow down the next calls of a path.
 
 Rules of this file:
-1. A rule matches by path (exact), optionally method and JSON body fields (`when`), and fires
+1. A rule matches by path (exact, or a prefix when it ends in `*`), optionally method
+   and JSON body fields (`when`), and fires
    `times` times (None: for ever). Rules are checked in the order they were added.
 2. Actions: `status` answers an error (with `Retry-After` if given); `drop` closes the
    connection before any response; `truncate` sends part of the body and closes; `delay`
@@ -32,7 +33,12 @@ class FaultRule:
     def matches(self, method: str, path: str, body: Mapping[str, Any] | None) -> bool:
         if self.times is not None and self.fired >= self.times:
             return False
-        if path != self.path or (self.method and self.method != method):
+        if self.method and self.method != method:
+            return False
+        if self.path.endswith("*"):
+            if not path.startswith(self.path[:-1]):
+                return False
+        elif path != self.path:
             return False
         if self.when:
             if body is None:
