@@ -1,6 +1,7 @@
 """nudgescribe-async: the async Python SDK for the Nudgescribe API."""
 
 from ._client import Client as Client
+from ._client import InsecureTransportWarning as InsecureTransportWarning
 from ._errors import APIError as APIError
 from ._errors import AuthenticationError as AuthenticationError
 from ._errors import BadRequestError as BadRequestError
@@ -35,6 +36,7 @@ __all__ = [
     "CampaignStatus",
     "Client",
     "ExportStream",
+    "InsecureTransportWarning",
     "InvalidWorkspaceError",
     "JsonRowLimitWarning",
     "MessageRecord",

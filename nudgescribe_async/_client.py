@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any
@@ -100,6 +101,13 @@ class Client:
         self._max_connections = max_connections
         self._session = session
         self._owns_session = session is None
+        if session is not None and _verification_disabled(session):
+            warnings.warn(
+                "the aiohttp session passed to Client does not verify TLS certificates; "
+                "tokens and passwords can be intercepted",
+                InsecureTransportWarning,
+                stacklevel=2,
+            )
         self._closed = False
         self._auth = TokenManager(
             authenticate=self._authenticate if self._credentials.can_authenticate else None,
@@ -304,6 +312,16 @@ async def read_json(resp: aiohttp.ClientResponse, *, endpoint: str, secret: bool
 
 def _dumps(body: Any) -> RedactedBytes:
     return RedactedBytes(json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+class InsecureTransportWarning(UserWarning):
+    """TLS certificate verification was turned off by the session the caller passed in."""
+
+
+def _verification_disabled(session: aiohttp.ClientSession) -> bool:
+    """True when the session's connector was built with `ssl=False` (aiohttp's switch)."""
+    connector = session.connector
+    return connector is not None and getattr(connector, "_ssl", True) is False
 
 
 def _initial_tokens(access_token: str | None, refresh_token: str | None) -> TokenSet | None:
