@@ -21,6 +21,12 @@ from ._retry import RetryPolicy as RetryPolicy
 from ._version import __version__ as __version__
 from .models.campaigns import Campaign as Campaign
 from .models.campaigns import CampaignStatus as CampaignStatus
+from .models.reruns import ComparisonSummary as ComparisonSummary
+from .models.reruns import RerunStarted as RerunStarted
+from .models.reruns import RunHistoryEntry as RunHistoryEntry
+from .models.reruns import RunMessage as RunMessage
+from .models.reruns import RunUpdate as RunUpdate
+from .resources._rerun_watch import RunWatch as RunWatch
 
 __all__ = [
     "APIError",
@@ -29,6 +35,7 @@ __all__ = [
     "Campaign",
     "CampaignStatus",
     "Client",
+    "ComparisonSummary",
     "InvalidWorkspaceError",
     "NetworkError",
     "NetworkTimeoutError",
@@ -39,8 +46,13 @@ __all__ = [
     "RateLimitError",
     "RerunPreconditionError",
     "RerunPreconditionReason",
+    "RerunStarted",
     "ResponseDecodeError",
     "RetryPolicy",
+    "RunHistoryEntry",
+    "RunMessage",
+    "RunUpdate",
+    "RunWatch",
     "ServerError",
     "WaitTimeoutError",
     "__version__",

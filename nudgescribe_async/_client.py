@@ -28,6 +28,7 @@ from ._retry import RetryPolicy, call_with_retries
 from ._transport import decode_json, map_transport_errors, send
 from ._wire import AUTH_EMAIL, AUTH_PASSWORD
 from .resources.campaigns import Campaigns
+from .resources.reruns import Reruns
 
 log = logging.getLogger("nudgescribe_async")
 
@@ -105,6 +106,7 @@ class Client:
             {"api_access": True, "api_code": self._credentials.api_code}, separators=(",", ":")
         )
         self.campaigns = Campaigns(self)
+        self.reruns = Reruns(self)
 
     def __repr__(self) -> str:
         return f"<Client base_url={self.base_url!r} email={self._credentials.email!r}>"
