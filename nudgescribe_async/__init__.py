@@ -27,6 +27,12 @@ from .models.campaigns import CampaignStatus as CampaignStatus
 from .models.messages import MessageRecord as MessageRecord
 from .models.messages import PresignedUrl as PresignedUrl
 from .models.messages import PublishResult as PublishResult
+from .models.reruns import ComparisonSummary as ComparisonSummary
+from .models.reruns import RerunStarted as RerunStarted
+from .models.reruns import RunHistoryEntry as RunHistoryEntry
+from .models.reruns import RunMessage as RunMessage
+from .models.reruns import RunUpdate as RunUpdate
+from .resources._rerun_watch import RunWatch as RunWatch
 
 __all__ = [
     "APIError",
@@ -35,6 +41,7 @@ __all__ = [
     "Campaign",
     "CampaignStatus",
     "Client",
+    "ComparisonSummary",
     "ExportStream",
     "InsecureTransportWarning",
     "InvalidWorkspaceError",
@@ -51,8 +58,13 @@ __all__ = [
     "RateLimitError",
     "RerunPreconditionError",
     "RerunPreconditionReason",
+    "RerunStarted",
     "ResponseDecodeError",
     "RetryPolicy",
+    "RunHistoryEntry",
+    "RunMessage",
+    "RunUpdate",
+    "RunWatch",
     "ServerError",
     "WaitTimeoutError",
     "__version__",

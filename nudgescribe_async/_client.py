@@ -31,6 +31,7 @@ from ._transport import decode_json, map_transport_errors, send
 from ._wire import AUTH_EMAIL, AUTH_PASSWORD
 from .resources.campaigns import Campaigns
 from .resources.messages import Messages
+from .resources.reruns import Reruns
 
 log = logging.getLogger("nudgescribe_async")
 
@@ -122,6 +123,7 @@ class Client:
         )
         self.campaigns = Campaigns(self)
         self.messages = Messages(self)
+        self.reruns = Reruns(self)
 
     def __repr__(self) -> str:
         credentials = getattr(self, "_credentials", None)
