@@ -21,7 +21,7 @@ from .._wire import (
     SEGMENT_NAME,
 )
 from ..models.reruns import RerunStarted, RunHistoryEntry, RunMessage
-from ._base import Resource
+from ._base import Resource, check_id
 from ._rerun_watch import DEFAULT_WATCH_CONCURRENCY, RunWatch, wait_for_run
 
 PATH_HISTORY = "/v1/campaign/rerun/history"
@@ -101,14 +101,6 @@ class Reruns(Resource):
 
 
 # -- argument checks ----------------------------------------------------------------------------
-
-
-def check_id(value: object, name: str) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a string, got {type(value).__name__}")
-    if not value.strip():
-        raise ValueError(f"{name} must not be empty")
-    return value
 
 
 def check_ids(values: Iterable[str]) -> list[str]:

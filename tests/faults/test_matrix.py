@@ -56,6 +56,14 @@ def _spring(emu: Emulator) -> str:
     return emu.campaign_id("Spring Sale")
 
 
+def _loyalty(emu: Emulator) -> str:
+    return emu.campaign_id("Loyalty Nudges")
+
+
+def _group(emu: Emulator, name: str) -> str:
+    return next(g.customer_group_id for g in emu.state.groups.values() if g.name == name)
+
+
 TARGETS = [
     Target("campaigns.list", "/v1/campaign/all", lambda c, e: c.campaigns.list()),
     Target("messages.count_files", "/v1/messages/pages",
@@ -68,6 +76,10 @@ TARGETS = [
     # A fresh link differs in its expiry and signature; what must match is the file it names.
     Target("messages.file_url", FETCH, lambda c, e: c.messages.file_url(_spring(e), 0),
            lambda link: link.url.split("?")[0]),
+    Target("reruns.history", "/v1/campaign/rerun/history",
+           lambda c, e: c.reruns.history(_loyalty(e))),
+    Target("reruns.messages", "/v1/campaign/rerun/messages",
+           lambda c, e: c.reruns.messages(_loyalty(e), run_number=1)),
     Target("stream utf8 ordered", FETCH, lambda c, e: _stream(c, e, "utf8", True)),
     Target("stream utf8 unordered", FETCH, lambda c, e: _stream(c, e, "utf8", False)),
     Target("stream json", FETCH, lambda c, e: _stream(c, e, "json", True)),
@@ -194,6 +206,8 @@ async def test_growing_file_count_never_yields_a_partial_export(emulator: Emulat
 NON_IDEMPOTENT = [
     ("publish", "/v1/messages/publish",
      lambda c, e: c.messages.publish(e.campaign_id("Summer Preview"))),
+    ("reruns.initiate", "/v1/campaign/rerun/initiate",
+     lambda c, e: c.reruns.initiate(_loyalty(e), _group(e, "New Signups"))),
 ]  # fmt: skip
 
 
