@@ -26,6 +26,13 @@ async def serve(args: argparse.Namespace) -> None:
     emu = Emulator(latency=args.latency, publish_ready_after=0, publish_spread=0)
     if args.file_latency:
         emu.path_latency[FETCH] = args.file_latency
+    if args.chaos:  # random faults on every file download, for soak runs
+        p = args.chaos
+        emu.faults.fail(FETCH, 503, times=None, probability=p)
+        emu.faults.fail(FETCH, 429, times=None, probability=p, retry_after=0)
+        emu.faults.drop(FETCH, times=None, probability=p)
+        emu.faults.truncate(FETCH, times=None, probability=p)
+        emu.faults.truncate("/storage/*", times=None, probability=p)
     async with emu:
         campaign_id = emu.add_campaign(
             "Benchmark",
@@ -55,13 +62,14 @@ def emulator_process(
     latency: float = 0.0,
     file_latency: float = 0.0,
     campaigns: int = 0,
+    chaos: float = 0.0,
 ) -> Iterator[dict[str, Any]]:
     """Start the emulator in a child process; yield its JSON line as a dict."""
     cmd = [
         sys.executable, __file__,
         "--files", str(files), "--rows", str(rows), "--message-length", str(message_length),
         "--latency", str(latency), "--file-latency", str(file_latency),
-        "--campaigns", str(campaigns),
+        "--campaigns", str(campaigns), "--chaos", str(chaos),
     ]  # fmt: skip
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
@@ -88,6 +96,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument("--file-latency", type=float, default=0.0)
     parser.add_argument("--campaigns", type=int, default=0, help="extra one-file campaigns")
+    parser.add_argument("--chaos", type=float, default=0.0, help="chance of a fault per download")
     asyncio.run(serve(parser.parse_args()))
 
 

@@ -1,6 +1,7 @@
 """nudgescribe-async: the async Python SDK for the Nudgescribe API."""
 
 from ._client import Client as Client
+from ._client import InsecureTransportWarning as InsecureTransportWarning
 from ._errors import APIError as APIError
 from ._errors import AuthenticationError as AuthenticationError
 from ._errors import BadRequestError as BadRequestError
@@ -26,6 +27,12 @@ from .models.campaigns import CampaignStatus as CampaignStatus
 from .models.messages import MessageRecord as MessageRecord
 from .models.messages import PresignedUrl as PresignedUrl
 from .models.messages import PublishResult as PublishResult
+from .models.reruns import ComparisonSummary as ComparisonSummary
+from .models.reruns import RerunStarted as RerunStarted
+from .models.reruns import RunHistoryEntry as RunHistoryEntry
+from .models.reruns import RunMessage as RunMessage
+from .models.reruns import RunUpdate as RunUpdate
+from .resources._rerun_watch import RunWatch as RunWatch
 
 __all__ = [
     "APIError",
@@ -34,7 +41,9 @@ __all__ = [
     "Campaign",
     "CampaignStatus",
     "Client",
+    "ComparisonSummary",
     "ExportStream",
+    "InsecureTransportWarning",
     "InvalidWorkspaceError",
     "JsonRowLimitWarning",
     "MessageRecord",
@@ -49,8 +58,13 @@ __all__ = [
     "RateLimitError",
     "RerunPreconditionError",
     "RerunPreconditionReason",
+    "RerunStarted",
     "ResponseDecodeError",
     "RetryPolicy",
+    "RunHistoryEntry",
+    "RunMessage",
+    "RunUpdate",
+    "RunWatch",
     "ServerError",
     "WaitTimeoutError",
     "__version__",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any
@@ -30,6 +31,7 @@ from ._transport import decode_json, map_transport_errors, send
 from ._wire import AUTH_EMAIL, AUTH_PASSWORD
 from .resources.campaigns import Campaigns
 from .resources.messages import Messages
+from .resources.reruns import Reruns
 
 log = logging.getLogger("nudgescribe_async")
 
@@ -100,6 +102,13 @@ class Client:
         self._max_connections = max_connections
         self._session = session
         self._owns_session = session is None
+        if session is not None and _verification_disabled(session):
+            warnings.warn(
+                "the aiohttp session passed to Client does not verify TLS certificates; "
+                "tokens and passwords can be intercepted",
+                InsecureTransportWarning,
+                stacklevel=2,
+            )
         self._closed = False
         self._auth = TokenManager(
             authenticate=self._authenticate if self._credentials.can_authenticate else None,
@@ -114,6 +123,7 @@ class Client:
         )
         self.campaigns = Campaigns(self)
         self.messages = Messages(self)
+        self.reruns = Reruns(self)
 
     def __repr__(self) -> str:
         credentials = getattr(self, "_credentials", None)
@@ -304,6 +314,16 @@ async def read_json(resp: aiohttp.ClientResponse, *, endpoint: str, secret: bool
 
 def _dumps(body: Any) -> RedactedBytes:
     return RedactedBytes(json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+class InsecureTransportWarning(UserWarning):
+    """TLS certificate verification was turned off by the session the caller passed in."""
+
+
+def _verification_disabled(session: aiohttp.ClientSession) -> bool:
+    """True when the session's connector was built with `ssl=False` (aiohttp's switch)."""
+    connector = session.connector
+    return connector is not None and getattr(connector, "_ssl", True) is False
 
 
 def _initial_tokens(access_token: str | None, refresh_token: str | None) -> TokenSet | None:

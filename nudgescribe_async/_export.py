@@ -511,6 +511,7 @@ class _Source:
         self._reader = reader
         self._nums = nums
         self._concurrency = concurrency
+        self._failed = False  # once a file has failed for good, start no other
 
     async def run(self) -> None:
         raise NotImplementedError
@@ -525,7 +526,8 @@ class _Source:
     async def _read_into(self, file_num: int, put: Callable[[Item], Awaitable[None]]) -> None:
         try:
             await self._reader.read(file_num, put)
-        except Exception as exc:
+        except Exception as exc:  # every failure travels down the channel (rule 4)
+            self._failed = True
             await put(exc)
             return
         await put(None)
@@ -550,6 +552,8 @@ class _UnorderedSource(_Source):
     async def _worker(self, send: MemoryObjectSendStream[tuple[int, Item]]) -> None:
         async with send:
             for file_num in self._todo:  # shared iterator: a sliding window
+                if self._failed:
+                    return
 
                 async def put(item: Item, file_num: int = file_num) -> None:
                     await send.send((file_num, item))
@@ -587,6 +591,8 @@ class _OrderedSource(_Source):
         async with self._files_send, anyio.create_task_group() as tg:
             for file_num in self._nums:
                 await self._slots.acquire()
+                if self._failed:
+                    return
                 # Unbounded per file: the window of `concurrency` files is the bound.
                 send, recv = anyio.create_memory_object_stream[Item](math.inf)
                 self._open.add(recv)

@@ -33,6 +33,23 @@ URL_EXPIRES_KEYS = ("expires_at", "expiresAt")
 # §5 Reruns
 HISTORY_LIST_KEYS = ("history", "runs", "data")
 RUN_MESSAGES_LIST_KEYS = ("messages", "data")
+RUN_MESSAGE_FIELDS = (
+    "message_id",
+    "customer_id",
+    "run_number",
+    "segment",
+    "message",
+    "review_status",
+    "approval_stage",
+    "status",
+    "is_archived",
+    "archived_at",
+)
+SEGMENT_NAME = "name"  # a segment sent as a bare string is kept as {"name": "<string>"}
+# The status of a run whose processing has not finished. The docs name none; history shows
+# progress only through `status` and `completed_at` (null while processing).
+RUN_PROCESSING_STATUS = "Processing"
+RUN_PROCESSING_ALIASES = ("processing", "queued", "pending", "in progress", "running")
 
 # §6 Content
 CHECK_ROWS = "customers"

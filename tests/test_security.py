@@ -161,9 +161,7 @@ async def test_emulator_rejects_bad_tokens(emulator: Emulator, kind: str) -> Non
 async def test_another_accounts_ids_work_nowhere(emulator: Emulator) -> None:
     other = emulator.add_account("other@example.com")
     theirs = next(
-        c.campaign_id
-        for c in emulator.state.campaigns.values()
-        if c.account_id == other.account_id
+        c.campaign_id for c in emulator.state.campaigns.values() if c.account_id == other.account_id
     )
     async with emulator.client() as client:
         assert theirs not in {c.campaign_id for c in await client.campaigns.list()}
@@ -176,3 +174,17 @@ async def test_another_accounts_ids_work_nowhere(emulator: Emulator) -> None:
                 await call()
     async with Client(emulator.base_url, **other.as_kwargs()) as them:
         assert {c.campaign_id for c in await them.campaigns.list()} == {theirs}
+
+
+async def test_tls_verification_cannot_be_turned_off_silently() -> None:
+    import aiohttp
+
+    from nudgescribe_async import InsecureTransportWarning
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=False)) as insecure:
+        with pytest.warns(InsecureTransportWarning, match="does not verify TLS"):
+            Client("https://api.example.com", api_code="c", access_token="t", session=insecure)
+    async with aiohttp.ClientSession() as verifying:  # no warning: warnings are errors here
+        Client("https://api.example.com", api_code="c", access_token="t", session=verifying)
+    # The client's own session verifies: Client has no switch that turns verification off.
+    assert not {"ssl", "verify", "verify_ssl"} & set(Client.__init__.__code__.co_varnames)

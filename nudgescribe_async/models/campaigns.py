@@ -7,16 +7,20 @@ import enum
 
 import attrs
 
+from .._wire import RUN_PROCESSING_STATUS
+
 
 class CampaignStatus(str, enum.Enum):
     """A campaign's (or run's) status. Compared case-insensitively; unknown values stay `str`.
 
-    The docs write `Ready to publish` and `Ready to Publish` for the same state.
+    The docs write `Ready to publish` and `Ready to Publish` for the same state. `PROCESSING`
+    is the status of a rerun still being processed (a name the docs do not fix).
     """
 
     READY_FOR_REVIEW = "Ready for review"
     READY_TO_PUBLISH = "Ready to publish"
     PUBLISHED = "Published"
+    PROCESSING = RUN_PROCESSING_STATUS
 
     @classmethod
     def _missing_(cls, value: object) -> CampaignStatus | None:

@@ -21,14 +21,14 @@ from aiohttp import web
 from . import _jwt
 from ._faults import FaultRule
 from ._http import ACCOUNT, BODY, EMULATOR_KEY, TRUNCATE, HTTPError, json_error
-from .handlers import auth, campaigns, messages
+from .handlers import auth, campaigns, messages, reruns
 
 if TYPE_CHECKING:
     from ._emulator import Emulator
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-AREAS = (auth, campaigns, messages)
+AREAS = (auth, campaigns, messages, reruns)
 OPEN_PATHS = frozenset({"/v1/auth"})
 STORAGE_PREFIX = "/storage/"
 

@@ -55,6 +55,7 @@ class Emulator:
     * `token_lifetime` / `refresh_lifetime`: seconds the JWTs it signs stay valid.
     * `latency`: seconds added to every request; `path_latency` per path.
     * `files`, `rows`, `message_length`: the size of the seeded "Bulk Export" campaign.
+    * `rerun_delay`: seconds (on `emu.clock`) a rerun stays `Processing` before it completes.
     * `emu.faults` breaks the next calls on demand; `emu.counts` counts calls per
       `(method, path)`; `emu.clock.advance(s)` moves the emulator's time.
     """
@@ -73,6 +74,7 @@ class Emulator:
         seed: str = "demo",
         publish_ready_after: float = 0.05,
         publish_spread: float = 0.1,
+        rerun_delay: float = 0.2,
     ) -> None:
         self.host = host
         self.port = port
@@ -82,7 +84,11 @@ class Emulator:
         self.path_latency: dict[str, float] = {}
         self.secret = secrets.token_bytes(32)
         self.api_code = "emulator-api-code"
-        self.state = State(publish_ready_after=publish_ready_after, publish_spread=publish_spread)
+        self.state = State(
+            publish_ready_after=publish_ready_after,
+            publish_spread=publish_spread,
+            rerun_delay=rerun_delay,
+        )
         self.clock = self.state.clock
         self.faults = Faults()
         self.counts: collections.Counter[tuple[str, str]] = collections.Counter()

@@ -1,7 +1,8 @@
 """Fault injection: fail, drop, cut short or slow down the next calls of a path.
 
 Rules of this file:
-1. A rule matches by path (exact), optionally method and JSON body fields (`when`), and fires
+1. A rule matches by path (exact, or a prefix when it ends in `*`), optionally method
+   and JSON body fields (`when`), and fires
    `times` times (None: for ever). Rules are checked in the order they were added.
 2. Actions: `status` answers an error (with `Retry-After` if given); `drop` closes the
    connection before any response; `truncate` sends part of the body and closes; `delay`
@@ -10,6 +11,7 @@ Rules of this file:
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,18 +29,25 @@ class FaultRule:
     delay: float = 0.0
     after_bytes: int | None = None
     when: Mapping[str, Any] = field(default_factory=dict)
+    probability: float = 1.0
     fired: int = 0
 
     def matches(self, method: str, path: str, body: Mapping[str, Any] | None) -> bool:
         if self.times is not None and self.fired >= self.times:
             return False
-        if path != self.path or (self.method and self.method != method):
+        if self.method and self.method != method:
+            return False
+        if self.path.endswith("*"):
+            if not path.startswith(self.path[:-1]):
+                return False
+        elif path != self.path:
             return False
         if self.when:
             if body is None:
                 return False
-            return all(body.get(k) == v for k, v in self.when.items())
-        return True
+            if not all(body.get(k) == v for k, v in self.when.items()):
+                return False
+        return self.probability >= 1.0 or random.random() < self.probability
 
 
 class Faults:
@@ -64,8 +73,12 @@ class Faults:
         retry_after: float | str | None = None,
         method: str | None = None,
         when: Mapping[str, Any] | None = None,
+        probability: float = 1.0,
     ) -> FaultRule:
-        """Answer the next `times` calls of `path` with `status` and `message`."""
+        """Answer the next `times` calls of `path` with `status` and `message`.
+
+        With `probability` below 1, each matching call fails with that chance (chaos testing).
+        """
         return self._add(
             FaultRule(
                 path,
@@ -76,14 +89,22 @@ class Faults:
                 message=message if message is not None else _default_message(status),
                 retry_after=None if retry_after is None else str(retry_after),
                 when=dict(when or {}),
+                probability=probability,
             )
         )
 
     def drop(
-        self, path: str, *, times: int | None = 1, when: Mapping[str, Any] | None = None
+        self,
+        path: str,
+        *,
+        times: int | None = 1,
+        when: Mapping[str, Any] | None = None,
+        probability: float = 1.0,
     ) -> FaultRule:
         """Close the connection before answering."""
-        return self._add(FaultRule(path, "drop", times=times, when=dict(when or {})))
+        return self._add(
+            FaultRule(path, "drop", times=times, when=dict(when or {}), probability=probability)
+        )
 
     def truncate(
         self,
@@ -92,10 +113,18 @@ class Faults:
         times: int | None = 1,
         after_bytes: int | None = None,
         when: Mapping[str, Any] | None = None,
+        probability: float = 1.0,
     ) -> FaultRule:
         """Send the first `after_bytes` of the body (default: half) and close the connection."""
         return self._add(
-            FaultRule(path, "truncate", times=times, after_bytes=after_bytes, when=dict(when or {}))
+            FaultRule(
+                path,
+                "truncate",
+                times=times,
+                after_bytes=after_bytes,
+                when=dict(when or {}),
+                probability=probability,
+            )
         )
 
     def slow(

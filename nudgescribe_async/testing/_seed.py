@@ -63,6 +63,7 @@ def add_campaign(
         started_at=now - 86400,
         completed_at=now - 86000,
         synthesised=True,
+        segments=SEGMENTS,
     )
     state.campaigns[campaign_id] = campaign
     if published:
@@ -137,6 +138,7 @@ def add_group_campaign(
         started_at=now - 86400,
         completed_at=now - 86000,
         synthesised=True,
+        segments=tuple(sorted(group.segments())),
     )
     state.campaigns[campaign_id] = campaign
     export = state.publish(campaign)

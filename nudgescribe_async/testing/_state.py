@@ -213,6 +213,8 @@ class Run:
     comparison: dict[str, int] = field(default_factory=dict)
     export: Export | None = None
     synthesised: bool = False
+    segments: tuple[str, ...] = ()  # the segments of the run's customer group
+    due_at: float | None = None  # while a rerun is processing: when its job completes
 
 
 @dataclass
@@ -237,8 +239,20 @@ class Campaign:
 
 
 @dataclass
+class Job:
+    """Work the server finishes later (a rerun's processing), due at a clock time."""
+
+    due_at: float
+    run: Callable[[], None]
+
+
+@dataclass
 class State:
-    """Everything the emulator knows. One instance per `Emulator`."""
+    """Everything the emulator knows. One instance per `Emulator`.
+
+    Jobs run lazily: every campaign lookup first runs the jobs whose time has come, so they
+    follow the emulator clock (`clock.advance()` makes them due) and need no timer to cancel.
+    """
 
     clock: Clock = field(default_factory=Clock)
     accounts: dict[str, Account] = field(default_factory=dict)
@@ -248,6 +262,21 @@ class State:
     fields: dict[str, ProfileField] = field(default_factory=dict)
     publish_ready_after: float = 0.05
     publish_spread: float = 0.1
+    rerun_delay: float = 0.2
+    jobs: list[Job] = field(default_factory=list)
+
+    def schedule(self, delay: float, run: Callable[[], None]) -> Job:
+        job = Job(self.clock.now() + delay, run)
+        self.jobs.append(job)
+        return job
+
+    def run_due_jobs(self) -> None:
+        now = self.clock.now()
+        due = sorted((j for j in self.jobs if j.due_at <= now), key=lambda j: j.due_at)
+        if due:
+            self.jobs = [j for j in self.jobs if j.due_at > now]
+            for job in due:
+                job.run()
 
     def account_by_email(self, email: str) -> Account | None:
         return next((a for a in self.accounts.values() if a.email == email), None)
@@ -256,6 +285,7 @@ class State:
         return (w for w in self.workspaces.values() if w.account_id == account_id)
 
     def campaign(self, account_id: str, campaign_id: Any) -> Campaign | None:
+        self.run_due_jobs()
         found = self.campaigns.get(campaign_id) if isinstance(campaign_id, str) else None
         return found if found is not None and found.account_id == account_id else None
 

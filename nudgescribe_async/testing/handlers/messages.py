@@ -54,8 +54,11 @@ async def publish(request: web.Request) -> web.Response:
     data = body(request, "campaign_id")
     campaign = _campaign(request, data)
     _spend_quota(account(request))
-    if campaign.run() is None:
+    run = campaign.run()
+    if run is None:
         raise HTTPError(404, "Campaign/details not found.")
+    if run.due_at is not None:  # a rerun still processing has no messages to export yet
+        raise HTTPError(400, "Campaign rerun is still processing")
     state(request).publish(campaign)
     return web.json_response(
         {
