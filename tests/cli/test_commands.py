@@ -204,10 +204,16 @@ def test_emulator_command_serves_the_configured_campaign(
 @pytest.mark.parametrize(
     ("error", "code", "hint"),
     [
-        (AuthenticationError(401, "Invalid email or password", endpoint="/v1/auth"), 3,
-         "check NUDGESCRIBE_EMAIL/NUDGESCRIBE_PASSWORD"),
-        (PermissionDeniedError(403, "Unauthorized", endpoint="/v1/campaign/all"), 3,
-         "check NUDGESCRIBE_API_CODE"),
+        (
+            AuthenticationError(401, "Invalid email or password", endpoint="/v1/auth"),
+            3,
+            "check NUDGESCRIBE_EMAIL/NUDGESCRIBE_PASSWORD",
+        ),
+        (
+            PermissionDeniedError(403, "Unauthorized", endpoint="/v1/campaign/all"),
+            3,
+            "check NUDGESCRIBE_API_CODE",
+        ),
         (NotFoundError(404, "File not found.", endpoint="/v1/messages/fetch"), 4, "check the id"),
         (QuotaExceededError(503, "Quota Exceeded", endpoint="/v1/messages/pages"), 5, "quota"),
         (ServerError(500, "boom\nsecond line", endpoint="/v1/x"), 1, "try again later"),
@@ -215,7 +221,7 @@ def test_emulator_command_serves_the_configured_campaign(
         (UsageError("--resume needs --out"), 2, None),
         (RuntimeError("bug"), 1, "please report this"),
     ],
-)  # fmt: skip
+)
 def test_each_error_is_one_line_with_its_exit_code(
     error: Exception, code: int, hint: str | None
 ) -> None:

@@ -25,10 +25,15 @@ from .conftest import FETCH, ROOT, Cli, child_env, command, read_until
 async def expected_records(client: Client, campaign_id: str) -> list[dict[str, object]]:
     async with client.messages.stream(campaign_id) as records:
         return [
-            {"customer_id": r.customer_id, "message": r.message, "file_num": r.file_num,
-             "row": r.row, **r.extra}
+            {
+                "customer_id": r.customer_id,
+                "message": r.message,
+                "file_num": r.file_num,
+                "row": r.row,
+                **r.extra,
+            }
             async for r in records
-        ]  # fmt: skip
+        ]
 
 
 def campaign_of_messages(emulator: Emulator, name: str, texts: list[tuple[str, str]]) -> str:
@@ -209,9 +214,13 @@ async def test_killed_export_leaves_no_file_and_resume_finishes_it_exactly_once(
     env = child_env(cli_env, TERM="xterm", COLUMNS="200")
     terminal, stderr = pty.openpty()
     proc = await anyio.open_process(
-        command(*argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
-        env=env, cwd=ROOT,
-    )  # fmt: skip
+        command(*argv),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+        env=env,
+        cwd=ROOT,
+    )
     os.close(stderr)
     try:
         with anyio.fail_after(60):

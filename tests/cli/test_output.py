@@ -73,12 +73,21 @@ def test_json_line_is_exactly_json_dumps(cid: str, message: str, file_num: int, 
 def test_json_line_puts_extra_columns_after_the_record_fields_without_overriding() -> None:
     line = json_line(MessageRecord("c", "m", 1, 2, {"row": "clash", "channel": "sms"}))
     assert json.loads(line) == {
-        "customer_id": "c", "message": "m", "file_num": 1, "row": 2, "channel": "sms"
-    }  # fmt: skip
+        "customer_id": "c",
+        "message": "m",
+        "file_num": 1,
+        "row": 2,
+        "channel": "sms",
+    }
 
 
-OPTIONS = {"campaign_id": "c", "format": "jsonl", "export_type": "utf8", "run_number": None,
-           "raw": False}  # fmt: skip
+OPTIONS = {
+    "campaign_id": "c",
+    "format": "jsonl",
+    "export_type": "utf8",
+    "run_number": None,
+    "raw": False,
+}
 
 
 def test_checkpoint_round_trips_and_garbage_is_no_checkpoint() -> None:
