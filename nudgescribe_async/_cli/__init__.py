@@ -34,6 +34,7 @@ from ._demo import cmd_demo
 from ._emulator import cmd_emulator
 from ._export import cmd_export
 from ._parser import build_parser
+from ._reruns import cmd_reruns
 
 __all__ = ["build_parser", "exit_code_for", "main"]
 
@@ -43,6 +44,7 @@ COMMANDS: dict[str, Command] = {
     "demo": cmd_demo,
     "emulator": cmd_emulator,
     "export": cmd_export,
+    "reruns": cmd_reruns,
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .._version import __version__
-from . import _campaigns, _demo, _emulator, _export
+from . import _campaigns, _demo, _emulator, _export, _reruns
 from ._common import add_connection_options
 
 DESCRIPTION = (
@@ -35,6 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     _campaigns.add_arguments(command("campaigns", "list the campaigns"))
     _export.add_arguments(command("export", "export a campaign's messages to a file or stdout"))
+    _reruns.add_arguments(
+        command("reruns", "campaign reruns: history, start, watch", connects=False),
+        parents=[connection],
+    )
     _emulator.add_arguments(
         command("emulator", "serve the local emulator until stopped", connects=False)
     )
