@@ -6,7 +6,8 @@ Rules of this package:
 2. `--emulator` starts an embedded emulator and points the command at it.
 3. Errors are one line on stderr and a documented exit code, never a traceback:
    0 success, 1 other failure, 2 usage, 3 authentication or permission, 4 not found, 5 quota.
-4. Progress and live views go to stderr (a terminal only); stdout carries results.
+4. Progress bars and spinners go to stderr, on a terminal only; stdout carries the results
+   (records, tables, the live table of `reruns watch`), so it stays pipeable.
 5. The terminal UI needs the `cli` extra (rich); without it the command says how to install it.
 """
 
