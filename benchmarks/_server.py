@@ -12,9 +12,11 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 FETCH = "/v1/messages/fetch"
@@ -71,7 +73,9 @@ def emulator_process(
         "--latency", str(latency), "--file-latency", str(file_latency),
         "--campaigns", str(campaigns), "--chaos", str(chaos),
     ]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    root = str(Path(__file__).resolve().parents[1])  # serve this checkout, not an installed copy
+    env = {**os.environ, "PYTHONPATH": root}
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()

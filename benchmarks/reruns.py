@@ -2,7 +2,7 @@
 
     python benchmarks/reruns.py [--campaigns 500] [--latency 0.02] [--repeats 3]
 
-The emulator runs in its own process (this file again, with `--serve`), so its CPU time is
+The emulator runs in its own process (`_server.py`), so its CPU time is
 not the client's; it adds `--latency` seconds to every request. Each repeat times, side by
 side, sequential `history()` calls and the first full round of `client.reruns.watch()` (every
 campaign's first observation is an update) at several concurrencies, the default included.
@@ -16,13 +16,9 @@ import asyncio
 import json
 import os
 import platform
-import socket
 import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,53 +26,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # measure this checkout, not an installed copy
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _server import emulator_process  # noqa: E402
+
 from nudgescribe_async import Client, RetryPolicy  # noqa: E402
 from nudgescribe_async.resources._rerun_watch import DEFAULT_WATCH_CONCURRENCY  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "reruns.json"
-
-
-# -- the emulator process -----------------------------------------------------------------------
-
-
-async def serve(port: int, latency: float, campaigns: int) -> None:
-    """Child: start the emulator, seed `campaigns`, print one JSON line, serve until stdin ends."""
-    from nudgescribe_async.testing import Emulator
-
-    async with Emulator(port=port, latency=latency) as emu:
-        ids = [emu.add_campaign(f"Rerun bench {n}", files=1, rows=1) for n in range(campaigns)]
-        info = {"base_url": emu.base_url, "credentials": emu.credentials.as_kwargs(), "ids": ids}
-        print(json.dumps(info), flush=True)
-        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextmanager
-def emulator_process(latency: float, campaigns: int) -> Iterator[dict[str, Any]]:
-    cmd = [sys.executable, __file__, "--serve", "--port", str(free_port()),
-           "--latency", str(latency), "--campaigns", str(campaigns)]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        if not line:
-            raise RuntimeError("the emulator process did not start")
-        yield json.loads(line)
-    finally:
-        if proc.stdin is not None:
-            proc.stdin.close()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 # -- the two ways to poll -----------------------------------------------------------------------
@@ -103,12 +60,11 @@ async def watch_round(client: Client, ids: list[str], concurrency: int) -> float
 
 
 async def measure(info: dict[str, Any], repeats: int, levels: list[int]) -> dict[str, list[float]]:
-    ids: list[str] = info["ids"]
+    ids: list[str] = info["campaign_ids"]
     times: dict[str, list[float]] = {"sequential": []}
     times.update({f"watch/{n}": [] for n in levels})
-    async with Client(
-        info["base_url"], **info["credentials"], retry=RetryPolicy.disabled()
-    ) as client:
+    credentials = {k: info[k] for k in ("email", "password", "api_key", "api_code")}
+    async with Client(info["base_url"], **credentials, retry=RetryPolicy.disabled()) as client:
         await client.reruns.history(ids[0])  # sign in and open a connection first
         for _ in range(repeats):
             times["sequential"].append(await one_by_one(client, ids))
@@ -162,14 +118,9 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.02)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--concurrency", type=int, nargs="*", default=[8, 32, 64])
-    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve:
-        asyncio.run(serve(args.port, args.latency, args.campaigns))
-        return
     levels = sorted({*args.concurrency, DEFAULT_WATCH_CONCURRENCY})
-    with emulator_process(args.latency, args.campaigns) as info:
+    with emulator_process(latency=args.latency, campaigns=args.campaigns, rows=1) as info:
         times = asyncio.run(measure(info, args.repeats, levels))
     result = report(times, args)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

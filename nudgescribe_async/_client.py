@@ -26,8 +26,8 @@ from . import _config as cfg
 from ._auth import TokenManager, TokenSet, token_expiry
 from ._errors import AuthenticationError, ResponseDecodeError, is_auth_expired
 from ._retry import RetryPolicy, call_with_retries
-from ._secrets import RedactedBytes, RedactedDict, RedactedHeaders, SecretStr, secret
-from ._transport import decode_json, map_transport_errors, send
+from ._secrets import RedactedBytes, RedactedHeaders, SecretStr, secret
+from ._transport import read_json, send
 from ._wire import AUTH_EMAIL, AUTH_PASSWORD
 from .resources.campaigns import Campaigns
 from .resources.messages import Messages
@@ -298,18 +298,6 @@ class Client:
         return await call_with_retries(
             self.retry, attempt, idempotent=idempotent, what=f"{method} {path}"
         )
-
-
-async def read_json(resp: aiohttp.ClientResponse, *, endpoint: str, secret: bool = False) -> Any:
-    """The decoded JSON body. `secret=True` (token responses) keeps it out of reprs and
-    error messages."""
-    try:
-        with map_transport_errors(endpoint):
-            raw = RedactedBytes(await resp.read()) if secret else await resp.read()
-    finally:
-        resp.release()
-    data = decode_json(raw, endpoint=endpoint, preview=not secret)
-    return RedactedDict(data) if secret and isinstance(data, dict) else data
 
 
 def _dumps(body: Any) -> RedactedBytes:

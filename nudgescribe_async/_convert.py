@@ -135,6 +135,13 @@ def pick(data: Mapping[str, Any], keys: Sequence[str], default: Any = None) -> A
     return default
 
 
+def bare_or_under(data: Any, keys: Sequence[str]) -> Any:
+    """A value sent bare (`"text"`) or wrapped (`{"data": "text"}`); None for anything else."""
+    if isinstance(data, Mapping):
+        return pick(data, keys)
+    return data if isinstance(data, str) else None
+
+
 def structure(data: Any, cls: type[T], *, endpoint: str) -> T:
     """Structure `data` into `cls`, turning every failure into `ResponseDecodeError`."""
     try:

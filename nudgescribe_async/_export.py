@@ -30,12 +30,12 @@ from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from ._config import is_loopback_host
-from ._convert import parse_datetime, pick
+from ._convert import bare_or_under, parse_datetime, pick
 from ._csv import CSVFormatError, IncrementalCSVDecoder
 from ._errors import APIError, NudgescribeError, ResponseDecodeError
-from ._retry import backoff, retry_after_of, should_retry
+from ._retry import call_with_retries
 from ._secrets import RedactedUrl
-from ._transport import decode_json, map_transport_errors, safe_endpoint, send
+from ._transport import decode_json, map_transport_errors, read_json, safe_endpoint, send
 from ._wire import FETCH_CSV_KEYS, FETCH_ROWS_KEYS, FETCH_URL_KEYS, URL_EXPIRES_KEYS
 from .models.messages import NO_EXTRA, MessageRecord, PresignedUrl
 
@@ -181,13 +181,7 @@ def records_from_json(data: Any, campaign_id: str, file_num: int) -> Batch:
 
 def presigned_url_from(data: Any) -> PresignedUrl:
     """`{"url", "expires_at"}`, `{"data": url}` or a bare string -> a checked `PresignedUrl`."""
-    url = (
-        data
-        if isinstance(data, str)
-        else pick(data, FETCH_URL_KEYS)
-        if isinstance(data, Mapping)
-        else None
-    )
+    url = bare_or_under(data, FETCH_URL_KEYS)
     if not isinstance(url, str) or not url:
         raise ResponseDecodeError("expected a pre-signed URL", endpoint=FETCH)
     split = urlsplit(url)
@@ -246,35 +240,34 @@ class FileReader:
         return body
 
     async def read(self, file_num: int, sink: Sink) -> int:
-        """Deliver every row of `file_num` to `sink` exactly once; the number of rows."""
-        policy = self._client.retry
-        deadline = anyio.current_time() + policy.deadline
+        """Deliver every row of `file_num` to `sink` exactly once; the number of rows.
+
+        A failed try is retried per the client's policy from a fresh request, skipping the
+        rows the sink already has (each attempt reads `delivered` when it starts).
+        """
         delivered = 0
-        tries = 0
 
         async def counting_sink(batch: Batch) -> None:
             nonlocal delivered
             await sink(batch)
             delivered += len(batch)
 
-        while True:
-            tries += 1
-            try:
-                await self._attempt(file_num, counting_sink, skip=delivered)
-                return delivered
-            except NudgescribeError as exc:
-                if tries >= policy.attempts or not should_retry(exc, idempotent=True):
-                    raise
-                wait = backoff(policy, tries, retry_after=retry_after_of(exc))
-                if anyio.current_time() + wait > deadline:
-                    raise
-                await anyio.sleep(wait)
+        async def attempt() -> None:
+            await self._attempt(file_num, counting_sink, skip=delivered)
+
+        await call_with_retries(
+            self._client.retry, attempt, idempotent=True, what=f"{FETCH} file {file_num}"
+        )
+        return delivered
+
+    async def _fetch_json(self, file_num: int, export_type: str) -> Any:
+        """One try of a JSON answer from the fetch endpoint (retries belong to the caller)."""
+        resp = await self._client.send_authed("POST", FETCH, body=self._body(file_num, export_type))
+        return await read_json(resp, endpoint=FETCH)
 
     async def _attempt(self, file_num: int, sink: Sink, *, skip: int) -> None:
         if self._export_type == "json":
-            data = await self._client.request_json(
-                "POST", FETCH, self._body(file_num, "json"), idempotent=True
-            )
+            data = await self._fetch_json(file_num, "json")
             batch = records_from_json(data, self._campaign_id, file_num)[skip:]
             if batch:
                 await sink(batch)
@@ -287,15 +280,17 @@ class FileReader:
             await self._pump(resp, FETCH, decoder, sink)
 
     async def file_url(self, file_num: int) -> PresignedUrl:
-        data = await self._client.request_json(
-            "POST", FETCH, self._body(file_num, "url"), idempotent=True
-        )
-        return presigned_url_from(data)
+        """A fresh pre-signed URL for `file_num`, retried per the client's policy."""
+
+        async def attempt() -> PresignedUrl:
+            return presigned_url_from(await self._fetch_json(file_num, "url"))
+
+        return await call_with_retries(self._client.retry, attempt, idempotent=True, what=FETCH)
 
     async def _stream_url(self, file_num: int, decoder: RecordDecoder, sink: Sink) -> None:
         """GET the CSV from storage with none of our headers; one fresh URL on a 403."""
         for fresh in (False, True):
-            link = await self.file_url(file_num)
+            link = presigned_url_from(await self._fetch_json(file_num, "url"))
             endpoint = safe_endpoint(link.url)
             try:
                 resp = await send(self._client.session, "GET", link.url, endpoint=endpoint)
@@ -330,13 +325,7 @@ class FileReader:
 
 
 def _csv_from_json(data: Any) -> str:
-    text = (
-        data
-        if isinstance(data, str)
-        else pick(data, FETCH_CSV_KEYS)
-        if isinstance(data, Mapping)
-        else None
-    )
+    text = bare_or_under(data, FETCH_CSV_KEYS)
     if not isinstance(text, str):
         raise ResponseDecodeError("expected CSV text", endpoint=FETCH)
     return text

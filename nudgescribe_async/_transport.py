@@ -15,7 +15,6 @@ import asyncio
 import email.utils
 import json
 import logging
-import re
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -30,16 +29,10 @@ from ._errors import (
     ResponseDecodeError,
     error_from_response,
 )
+from ._secrets import RedactedBytes, RedactedDict, redact_urls
 from ._wire import ERROR_MESSAGE_KEYS
 
 log = logging.getLogger("nudgescribe_async")
-
-_URL_QUERY = re.compile(r"(https?://[^\s?#'\"]+)\?[^\s'\"]*")
-
-
-def redact_urls(text: str) -> str:
-    """Drop the query string of every URL in `text` (it may hold a signature or a token)."""
-    return _URL_QUERY.sub(r"\1?<redacted>", text)
 
 
 def safe_endpoint(url_or_path: str) -> str:
@@ -173,3 +166,15 @@ async def send(
     )
     await raise_for_status(resp, endpoint=endpoint)
     return resp
+
+
+async def read_json(resp: aiohttp.ClientResponse, *, endpoint: str, secret: bool = False) -> Any:
+    """The decoded JSON body of a 2xx response, which it releases. `secret=True` (token
+    responses) keeps the body out of reprs and error messages."""
+    try:
+        with map_transport_errors(endpoint):
+            raw = RedactedBytes(await resp.read()) if secret else await resp.read()
+    finally:
+        resp.release()
+    data = decode_json(raw, endpoint=endpoint, preview=not secret)
+    return RedactedDict(data) if secret and isinstance(data, dict) else data

@@ -199,3 +199,14 @@ async def test_cancelling_the_consumer_leaves_nothing_running(emulator: Emulator
                     pass
         assert not client.session.connector._acquired  # type: ignore[union-attr]
     assert client_tasks() - before == set()
+
+
+@pytest.mark.parametrize("export_type", ["utf8", "json", "url"])
+async def test_a_failing_file_is_tried_exactly_as_often_as_the_policy_says(
+    client: Client, emulator: Emulator, export_type: str
+) -> None:
+    cid = emulator.campaign_id("Spring Sale")
+    emulator.faults.fail(FETCH, 502, times=None)
+    with pytest.raises(ServerError):
+        await client.messages.fetch_file(cid, 0, export_type=export_type)  # type: ignore[arg-type]
+    assert emulator.count(FETCH) == client.retry.attempts  # retries are never nested

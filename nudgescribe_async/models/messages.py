@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 import attrs
 
-from .._transport import redact_urls
+from .._secrets import redact_urls
 
 NO_EXTRA: Mapping[str, str] = MappingProxyType({})
 
