@@ -2,7 +2,8 @@
 
 Rules of this package:
 1. Credentials come from flags or `NUDGESCRIBE_*` variables; passwords and keys from the
-   environment only. None is ever printed.
+   environment only. None is ever printed (`nudgescribe emulator` prints the emulator's own,
+   made up at start, which open nothing else).
 2. `--emulator` starts an embedded emulator and points the command at it.
 3. Errors are one line on stderr and a documented exit code, never a traceback:
    0 success, 1 other failure, 2 usage, 3 authentication or permission, 4 not found, 5 quota.
@@ -67,11 +68,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _error(_with_advice("interrupted", ctx))
         return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        _silence_stdout()  # the reader went away (`| head`): nothing left to say
-        return EXIT_ERROR
     except Exception as raised:
         error = innermost(raised)
+        if isinstance(error, BrokenPipeError):
+            _silence_stdout()  # the reader went away (`| head`): nothing left to say
+            return EXIT_ERROR
         _error(_with_advice(describe(error, args), ctx))
         return exit_code_for(error)
 

@@ -243,3 +243,64 @@ async def test_killed_export_leaves_no_file_and_resume_finishes_it_exactly_once(
     assert emulator.count(FETCH) - before == files - len(done)
     assert out.read_bytes() == reference.read_bytes()
     assert not (tmp_path / ".out.jsonl.part").exists()
+
+
+async def test_ctrl_c_keeps_the_partial_export_and_says_how_to_resume(
+    cli_env: dict[str, str], emulator: Emulator, tmp_path: Path
+) -> None:
+    campaign_id = emulator.add_campaign("Interrupted", files=4, rows=100)
+    emulator.faults.slow(FETCH, 60, when={"file_num": 2}, times=1)
+    out = tmp_path / "out.jsonl"
+    argv = ["export", campaign_id, "--out", str(out), "--concurrency", "1"]
+    terminal, stderr = pty.openpty()
+    proc = await anyio.open_process(
+        command(*argv),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+        env=child_env(cli_env, TERM="xterm", COLUMNS="200"),
+        cwd=ROOT,
+    )
+    os.close(stderr)
+    try:
+        with anyio.fail_after(60):
+            await anyio.to_thread.run_sync(
+                read_until, terminal, rb"[12]/4 files", abandon_on_cancel=True
+            )
+            proc.send_signal(signal.SIGINT)
+            rest = await anyio.to_thread.run_sync(read_until, terminal, rb"(?!)")  # to the end
+            code = await proc.wait()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        os.close(terminal)
+    text = re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", rest.decode())  # no terminal controls
+    last = text.strip().splitlines()[-1]
+    assert code == 130
+    assert last == (
+        f"nudgescribe: interrupted; the partial export is kept in {tmp_path / '.out.jsonl.part'}"
+        "; run the same command with --resume to continue it"
+    )
+    assert "Traceback" not in text
+    assert not out.exists()
+
+
+async def test_a_reader_that_stops_early_gets_no_error_message(
+    cli_env: dict[str, str], emulator: Emulator
+) -> None:
+    argv = ["export", emulator.add_campaign("Big", files=20, rows=1000)]
+    reader, writer = os.pipe()  # `nudgescribe export ... | head -c 1000`
+    async with await anyio.open_process(
+        command(*argv), stdout=writer, env=child_env(cli_env), cwd=ROOT
+    ) as proc:
+        os.close(writer)
+        assert proc.stderr is not None
+        with anyio.fail_after(60):
+            first = await anyio.to_thread.run_sync(os.read, reader, 1000)
+            os.close(reader)
+            errors = b"".join([chunk async for chunk in proc.stderr])
+            code = await proc.wait()
+    assert first.startswith(b'{"customer_id": ')
+    assert errors == b""
+    assert code == 1
