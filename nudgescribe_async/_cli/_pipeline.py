@@ -64,7 +64,10 @@ async def export_to_stream(
     async with _stream(client, opts, None) as stream:
         if stream.files_total == 0:
             raise _nothing_to_export(opts)
-        with ExportProgress(console, "export", files_total=stream.files_total) as bar:
+        bar = ExportProgress(
+            console, "export", files_total=stream.files_total, enabled=not out.isatty()
+        )
+        with bar:
             records = await _pump(stream, writer, bar, Checkpoint({}, stream.files_total), None)
     writer.finish()
     out.flush()

@@ -1,7 +1,8 @@
 """The export's live progress bar: files, records, MB and records/s, on stderr.
 
-Shown only when stderr is a terminal: in a pipe or a log it would be noise, and stdout (which
-may carry the records) is never touched.
+Shown only when stderr is a terminal: in a pipe or a log it would be noise. Never when the
+records themselves scroll past on the same terminal (stdout a terminal too): they would tear
+the bar apart. stdout is never touched, and never redirected.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ class ExportProgress:
         files_total: int,
         files_done: int = 0,
         records: int = 0,
+        enabled: bool = True,
     ) -> None:
+        self._enabled = enabled
         self._console = console
         self._description = description
         self._start = (files_total, files_done)
@@ -36,7 +39,7 @@ class ExportProgress:
         self._started = time.monotonic()
 
     def __enter__(self) -> ExportProgress:
-        if not self._console.is_terminal:
+        if not (self._enabled and self._console.is_terminal):
             return self
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -49,6 +52,8 @@ class ExportProgress:
             TextColumn("{task.fields[rate]:>8,.0f} records/s"),
             TimeElapsedColumn(),
             console=self._console,
+            redirect_stdout=False,  # stdout may be the records' own stream
+            redirect_stderr=False,
         )
         total, done = self._start
         self._task = self._progress.add_task(
