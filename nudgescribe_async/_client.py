@@ -30,7 +30,10 @@ from ._secrets import RedactedBytes, RedactedHeaders, SecretStr, secret
 from ._transport import read_json, send
 from ._wire import AUTH_EMAIL, AUTH_PASSWORD
 from .resources.campaigns import Campaigns
+from .resources.customer_groups import CustomerGroups
+from .resources.customers import Customers
 from .resources.messages import Messages
+from .resources.profile_fields import ProfileFields
 from .resources.reruns import Reruns
 
 log = logging.getLogger("nudgescribe_async")
@@ -124,6 +127,9 @@ class Client:
         self.campaigns = Campaigns(self)
         self.messages = Messages(self)
         self.reruns = Reruns(self)
+        self.customer_groups = CustomerGroups(self)
+        self.profile_fields = ProfileFields(self)
+        self.customers = Customers(self)
 
     def __repr__(self) -> str:
         credentials = getattr(self, "_credentials", None)
