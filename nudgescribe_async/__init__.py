@@ -24,9 +24,17 @@ from ._retry import RetryPolicy as RetryPolicy
 from ._version import __version__ as __version__
 from .models.campaigns import Campaign as Campaign
 from .models.campaigns import CampaignStatus as CampaignStatus
+from .models.customer_groups import CustomerGroup as CustomerGroup
+from .models.customers import CheckResult as CheckResult
+from .models.customers import Customer as Customer
+from .models.customers import RowError as RowError
 from .models.messages import MessageRecord as MessageRecord
 from .models.messages import PresignedUrl as PresignedUrl
 from .models.messages import PublishResult as PublishResult
+from .models.profile_fields import CURRENCY_CODES as CURRENCY_CODES
+from .models.profile_fields import DATE_FORMATS as DATE_FORMATS
+from .models.profile_fields import FieldType as FieldType
+from .models.profile_fields import ProfileField as ProfileField
 from .models.reruns import ComparisonSummary as ComparisonSummary
 from .models.reruns import RerunStarted as RerunStarted
 from .models.reruns import RunHistoryEntry as RunHistoryEntry
@@ -34,15 +42,22 @@ from .models.reruns import RunMessage as RunMessage
 from .models.reruns import RunUpdate as RunUpdate
 from .resources._rerun_watch import RunWatch as RunWatch
 
-__all__ = [
+# Plain sorted() order (a test guards it), not ruff's isort-style order with constants first.
+__all__ = [  # noqa: RUF022
     "APIError",
     "AuthenticationError",
     "BadRequestError",
+    "CURRENCY_CODES",
     "Campaign",
     "CampaignStatus",
+    "CheckResult",
     "Client",
     "ComparisonSummary",
+    "Customer",
+    "CustomerGroup",
+    "DATE_FORMATS",
     "ExportStream",
+    "FieldType",
     "InsecureTransportWarning",
     "InvalidWorkspaceError",
     "JsonRowLimitWarning",
@@ -53,6 +68,7 @@ __all__ = [
     "NudgescribeError",
     "PermissionDeniedError",
     "PresignedUrl",
+    "ProfileField",
     "PublishResult",
     "QuotaExceededError",
     "RateLimitError",
@@ -61,6 +77,7 @@ __all__ = [
     "RerunStarted",
     "ResponseDecodeError",
     "RetryPolicy",
+    "RowError",
     "RunHistoryEntry",
     "RunMessage",
     "RunUpdate",

@@ -30,7 +30,10 @@ from ._secrets import RedactedBytes, RedactedHeaders, SecretStr, secret
 from ._transport import read_json, send
 from ._wire import AUTH_EMAIL, AUTH_PASSWORD
 from .resources.campaigns import Campaigns
+from .resources.customer_groups import CustomerGroups
+from .resources.customers import Customers
 from .resources.messages import Messages
+from .resources.profile_fields import ProfileFields
 from .resources.reruns import Reruns
 
 log = logging.getLogger("nudgescribe_async")
@@ -124,6 +127,9 @@ class Client:
         self.campaigns = Campaigns(self)
         self.messages = Messages(self)
         self.reruns = Reruns(self)
+        self.customer_groups = CustomerGroups(self)
+        self.profile_fields = ProfileFields(self)
+        self.customers = Customers(self)
 
     def __repr__(self) -> str:
         credentials = getattr(self, "_credentials", None)
@@ -225,6 +231,10 @@ class Client:
     def _json_timeout(self) -> aiohttp.ClientTimeout:
         return aiohttp.ClientTimeout(total=self.timeout, connect=self.timeout)
 
+    def _upload_timeout(self) -> aiohttp.ClientTimeout:
+        # aiohttp starts sock_read once the body is written, so a slow upload is not cut short.
+        return aiohttp.ClientTimeout(total=None, connect=self.timeout, sock_read=self.timeout)
+
     # -- the send path ---------------------------------------------------------------------
 
     async def send_authed(
@@ -236,13 +246,22 @@ class Client:
         body_factory: BodyFactory | None = None,
         timeout: aiohttp.ClientTimeout | None = None,
         headers: Mapping[str, str] | None = None,
+        replayable: bool = True,
     ) -> aiohttp.ClientResponse:
-        """One authenticated request; on `403 auth error`, one refresh and one replay."""
+        """One authenticated request; on `403 auth error`, one refresh and one replay.
+
+        With `replayable=False` (a body that can be sent only once, such as a caller's async
+        iterable) the token is still refreshed, so the next call works, but the error is
+        raised instead of sending the body again.
+        """
         token = await self._auth.token(endpoint=path)
         try:
             return await self._send_once(method, path, token, body, body_factory, timeout, headers)
         except AuthenticationError as exc:
             if not is_auth_expired(exc):
+                raise
+            if not replayable:
+                await self._auth.refresh(token, endpoint=path)
                 raise
             log.debug("%s %s: token rejected, refreshing once", method, path)
         token = await self._auth.refresh(token, endpoint=path)
@@ -282,8 +301,13 @@ class Client:
         *,
         idempotent: bool,
         body_factory: BodyFactory | None = None,
+        replayable: bool = True,
     ) -> Any:
-        """Send, retrying per the policy when `idempotent`, and decode the JSON answer."""
+        """Send, retrying per the policy when `idempotent`, and decode the JSON answer.
+
+        A `body_factory` body (an upload) may take longer than `timeout` to send: it gets
+        `timeout` to connect and then to wait for each read of the answer, not as a total.
+        """
 
         async def attempt() -> Any:
             resp = await self.send_authed(
@@ -291,7 +315,8 @@ class Client:
                 path,
                 body={} if body is None and body_factory is None else body,
                 body_factory=body_factory,
-                timeout=self._json_timeout(),
+                timeout=self._json_timeout() if body_factory is None else self._upload_timeout(),
+                replayable=replayable,
             )
             return await read_json(resp, endpoint=path)
 

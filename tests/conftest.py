@@ -22,6 +22,14 @@ async def client(emulator: Emulator) -> AsyncIterator[Client]:
         yield c
 
 
+@pytest.fixture
+async def other_client(emulator: Emulator) -> AsyncIterator[Client]:
+    """A client of a second account, which must never see the demo account's data."""
+    creds = emulator.add_account("other@example.com")
+    async with emulator.client(**creds.as_kwargs(), retry=RetryPolicy.no_wait()) as c:
+        yield c
+
+
 def _aioresponses_compat() -> None:
     """aiohttp 3.14 (a security release) added a required `stream_writer` argument to
     `ClientResponse`; aioresponses 0.7.x does not pass it yet. Supply an inert one so the

@@ -21,14 +21,14 @@ from aiohttp import web
 from . import _jwt
 from ._faults import FaultRule
 from ._http import ACCOUNT, BODY, EMULATOR_KEY, TRUNCATE, HTTPError, json_error
-from .handlers import auth, campaigns, messages, reruns
+from .handlers import auth, campaigns, customer_groups, customers, messages, profile_fields, reruns
 
 if TYPE_CHECKING:
     from ._emulator import Emulator
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-AREAS = (auth, campaigns, messages, reruns)
+AREAS = (auth, campaigns, messages, reruns, customer_groups, profile_fields, customers)
 OPEN_PATHS = frozenset({"/v1/auth"})
 STORAGE_PREFIX = "/storage/"
 

@@ -56,6 +56,9 @@ class Emulator:
     * `latency`: seconds added to every request; `path_latency` per path.
     * `files`, `rows`, `message_length`: the size of the seeded "Bulk Export" campaign.
     * `rerun_delay`: seconds (on `emu.clock`) a rerun stays `Processing` before it completes.
+    * `check_queue_threshold`: a customer check of more rows is queued, and its rows are
+      written `check_queue_delay` seconds later (emulator clock); `customer_page_size` is the
+      default page size of `/v1/customer`.
     * `emu.faults` breaks the next calls on demand; `emu.counts` counts calls per
       `(method, path)`; `emu.clock.advance(s)` moves the emulator's time.
     """
@@ -75,6 +78,9 @@ class Emulator:
         publish_ready_after: float = 0.05,
         publish_spread: float = 0.1,
         rerun_delay: float = 0.2,
+        check_queue_threshold: int = 1000,
+        check_queue_delay: float = 0.05,
+        customer_page_size: int = 100,
     ) -> None:
         self.host = host
         self.port = port
@@ -84,6 +90,9 @@ class Emulator:
         self.path_latency: dict[str, float] = {}
         self.secret = secrets.token_bytes(32)
         self.api_code = "emulator-api-code"
+        self.check_queue_threshold = check_queue_threshold
+        self.check_queue_delay = check_queue_delay
+        self.customer_page_size = customer_page_size
         self.state = State(
             publish_ready_after=publish_ready_after,
             publish_spread=publish_spread,

@@ -182,6 +182,16 @@ class ProfileField:
     options: list[str] | None = None
 
 
+@dataclass
+class PendingImport:
+    """A large customer upload, checked and waiting to be written at `ready_at`."""
+
+    job_uid: str
+    customer_group_id: str
+    rows: list[dict[str, Any]]
+    ready_at: float
+
+
 # -- campaigns and runs ------------------------------------------------------------------------
 
 
@@ -260,6 +270,7 @@ class State:
     campaigns: dict[str, Campaign] = field(default_factory=dict)
     groups: dict[str, CustomerGroup] = field(default_factory=dict)
     fields: dict[str, ProfileField] = field(default_factory=dict)
+    imports: list[PendingImport] = field(default_factory=list)
     publish_ready_after: float = 0.05
     publish_spread: float = 0.1
     rerun_delay: float = 0.2
@@ -291,6 +302,10 @@ class State:
 
     def group(self, account_id: str, group_id: Any) -> CustomerGroup | None:
         found = self.groups.get(group_id) if isinstance(group_id, str) else None
+        return found if found is not None and found.account_id == account_id else None
+
+    def profile_field(self, account_id: str, field_id: Any) -> ProfileField | None:
+        found = self.fields.get(field_id) if isinstance(field_id, str) else None
         return found if found is not None and found.account_id == account_id else None
 
     def workspace(self, account_id: str, workspace_id: Any) -> Workspace | None:
