@@ -31,6 +31,7 @@ import pytest
 
 import nudgescribe_async
 from nudgescribe_async import NotFoundError, ServerError, _sync
+from nudgescribe_async._cli_dask import export_to_parquet
 from nudgescribe_async.dask import read_messages
 from nudgescribe_async.testing import Emulator
 
@@ -455,3 +456,64 @@ def test_a_process_closes_its_clients_and_stops_its_loop_at_exit(emu: Emulator) 
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["rows=14", "session_closed=True", "loop_threads=0"]
     assert done.stderr == ""
+
+
+# -- the command line -----------------------------------------------------------------------
+
+
+def cli_options(**overrides: Any) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        "export_type": "utf8",
+        "run_number": None,
+        "concurrency": 2,
+        "files_per_partition": 2,
+        "base_url": None,
+        "credentials_file": None,
+    }
+    return {**options, **overrides}
+
+
+def test_cli_export_writes_a_parquet_dataset_through_the_cluster_with_progress(
+    emu: Emulator, cluster: distributed.Client, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cid = campaign(emu, files=5)
+    out = tmp_path / "export"
+    code = export_to_parquet(cid, address=cluster.scheduler.address, out=str(out), **cli_options())
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert captured.out == ""
+    assert f"exporting 3 partitions of campaign {cid}" in captured.err
+    assert "100% Completed" in captured.err  # the progress bar, on stderr
+    assert f"wrote 3 partitions to {out}" in captured.err
+    assert records_of(pd.read_parquet(out)) == expected(emu, cid)
+
+
+def test_cli_export_on_a_local_cluster(
+    emu: Emulator, cluster: distributed.Client, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cid = campaign(emu, files=3)
+    out = tmp_path / "export"
+    code = export_to_parquet(cid, address="local", out=str(out), **cli_options())
+    assert code == 0, capsys.readouterr().err
+    assert records_of(pd.read_parquet(out)) == expected(emu, cid)
+
+
+def test_cli_export_failures_are_one_line_and_an_exit_code(
+    emu: Emulator, cluster: distributed.Client, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    address, out = cluster.scheduler.address, str(tmp_path / "export")
+    assert export_to_parquet("no-such-campaign", address=address, out=out, **cli_options()) == 4
+    assert capsys.readouterr().err.splitlines() == [
+        "nudgescribe: /v1/messages/pages answered 404: Campaign not found."
+    ]
+    cid = campaign(emu, files=2)
+    emu.faults.fail(
+        FETCH, 404, message="File not found.", times=None, when={"campaign_id": cid, "file_num": 1}
+    )
+    assert export_to_parquet(cid, address=address, out=out, **cli_options()) == 4
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "nudgescribe: /v1/messages/fetch answered 404: File not found."
+    )
+    bad = cli_options(files_per_partition=0)
+    assert export_to_parquet(cid, address=address, out=out, **bad) == 2
+    assert "files_per_partition must be a positive integer" in capsys.readouterr().err
