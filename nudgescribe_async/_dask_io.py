@@ -8,8 +8,10 @@ Rules of this file:
 3. A partition is all or nothing: its files are read with `FileReader` (each row exactly once,
    retried per the client's policy) and the frame is built only when every file is complete.
    Otherwise the first error is raised, with `.completed_files` set, and nothing is returned.
-4. `frame(records, extra_columns)` builds partitions and `meta` alike, so their dtypes agree:
-   strings are `string[pyarrow]` (what Dask converts strings to), numbers int64.
+4. Each complete file becomes Arrow columns at once, on the loop, while other files are still
+   downloading; the partition's frame then only chains them. `frame(files, extra_columns)`
+   builds partitions and `meta` alike, so their dtypes agree: strings are `string[pyarrow]`
+   (what Dask converts strings to), numbers int64.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import anyio
 import attrs
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from . import _sync
 from ._client import Client
@@ -31,6 +34,7 @@ from ._export import FileReader
 from .models.messages import MessageRecord
 
 STRING = pd.StringDtype("pyarrow")
+ARROW_STRING = pa.large_string()  # what pandas keeps `string[pyarrow]` in
 BASE_COLUMNS = ("customer_id", "message", "file_num", "row")
 CREDENTIAL_KEYS = frozenset({"email", "password", "api_key", "api_code", "base_url", "client_ip"})
 
@@ -96,6 +100,9 @@ async def count_files(source: ClientSource, campaign_id: str, run_number: int | 
 # -- partitions ----------------------------------------------------------------------------
 
 
+FileColumns = dict[str, Any]  # column name -> an Arrow string array or an int64 ndarray
+
+
 @attrs.frozen
 class PartitionReader:
     """`reader(file_nums)` -> the DataFrame of those files' records, in file and row order."""
@@ -108,19 +115,18 @@ class PartitionReader:
     source: ClientSource
 
     def __call__(self, file_nums: Sequence[int]) -> pd.DataFrame:
-        per_file = _sync.run(self.read(file_nums))
-        return frame([r for records in per_file for r in records], self.extra_columns)
+        return frame(_sync.run(self.read(file_nums)), self.extra_columns)
 
     def __dask_tokenize__(self) -> tuple[Any, ...]:
         return (type(self).__qualname__, *attrs.astuple(self, recurse=True))
 
-    async def read(self, file_nums: Sequence[int]) -> list[list[MessageRecord]]:
-        """Every record of every file, per file; or the first error, nothing half-read."""
+    async def read(self, file_nums: Sequence[int]) -> list[FileColumns]:
+        """The columns of every file, in `file_nums` order; or the first error, nothing else."""
         client = await self.source.client()
         reader = FileReader(
             client, self.campaign_id, export_type=self.export_type, run_number=self.run_number
         )
-        done: dict[int, list[MessageRecord]] = {}
+        done: dict[int, FileColumns] = {}
         errors: list[Exception] = []
         todo = iter(file_nums)
 
@@ -139,7 +145,7 @@ class PartitionReader:
                     errors.append(exc)
                     scope.cancel()
                     return
-                done[file_num] = records
+                done[file_num] = columns(records, self.extra_columns)
 
         async with anyio.create_task_group() as tg:
             for _ in range(min(self.concurrency, len(file_nums))):
@@ -152,18 +158,30 @@ class PartitionReader:
         return [done[n] for n in file_nums]
 
 
-def frame(records: Sequence[MessageRecord], extra_columns: Iterable[str] = ()) -> pd.DataFrame:
-    """Records -> the partition's DataFrame; `frame([], extra)` is the collection's meta."""
+def columns(records: Sequence[MessageRecord], extra_columns: Iterable[str]) -> FileColumns:
+    """One file's records as columns."""
     n = len(records)
-    columns: dict[str, Any] = {
-        "customer_id": pd.array([r[0] for r in records], dtype=STRING),
-        "message": pd.array([r[1] for r in records], dtype=STRING),
+    out: FileColumns = {
+        "customer_id": pa.array([r[0] for r in records], ARROW_STRING),
+        "message": pa.array([r[1] for r in records], ARROW_STRING),
         "file_num": np.fromiter((r[2] for r in records), dtype=np.int64, count=n),
         "row": np.fromiter((r[3] for r in records), dtype=np.int64, count=n),
     }
     for name in extra_columns:
-        columns[name] = pd.array([r[4].get(name) for r in records], dtype=STRING)
-    return pd.DataFrame(columns)
+        out[name] = pa.array([r[4].get(name) for r in records], ARROW_STRING)
+    return out
+
+
+def frame(files: Sequence[FileColumns], extra_columns: Iterable[str] = ()) -> pd.DataFrame:
+    """Files' columns -> the partition's DataFrame; `frame([], extra)` is the meta."""
+    data: dict[str, Any] = {}
+    for name in (*BASE_COLUMNS, *extra_columns):
+        parts = [f[name] for f in files]
+        if name in ("file_num", "row"):
+            data[name] = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+        else:
+            data[name] = pd.arrays.ArrowStringArray(pa.chunked_array(parts, ARROW_STRING))
+    return pd.DataFrame(data)
 
 
 def check_extra_columns(extra_columns: Iterable[str]) -> tuple[str, ...]:
