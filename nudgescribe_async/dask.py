@@ -66,10 +66,10 @@ def read_messages(
     """The campaign's exported messages as a Dask DataFrame, `files_per_partition` files each.
 
     Columns: `customer_id`, `message` (strings), `file_num`, `row` (int64), then each name in
-    `extra_columns` as a string column (null where a file lacks that CSV column). Rows come in
-    file and row order within a partition; partitions follow `file_nums` (all files by
-    default), so `npartitions` is known at once. Each partition reads up to `concurrency` of
-    its files at a time.
+    `extra_columns` as a string column (null where a file lacks that CSV column). Partitions
+    take `file_nums` (all files by default) in ascending order, `files_per_partition` at a
+    time, so `npartitions` is known at once; rows come in file and row order within each.
+    A partition reads up to `concurrency` of its files at a time.
 
     Each process that reads a partition uses one client for these settings, authenticated
     once and reused: credentials come from that process's `NUDGESCRIBE_*` variables, or from
