@@ -47,7 +47,9 @@ def open_sockets() -> int:
     return count
 
 
-async def soak(info: dict[str, object], minutes: float, files: int, rows: int) -> dict[str, object]:
+async def soak(
+    info: dict[str, object], minutes: float, files: int, rows: int, pause: float
+) -> dict[str, object]:
     samples: list[dict[str, float]] = []
     deadline = time.monotonic() + minutes * 60
     started = time.monotonic()
@@ -78,6 +80,8 @@ async def soak(info: dict[str, object], minutes: float, files: int, rows: int) -
             except NudgescribeError:
                 failures += 1  # retries ran out under the chaos: allowed, typed, counted
             exports += 1
+            if pause:
+                await asyncio.sleep(pause)  # leave CPU to whatever else shares the machine
             now = time.monotonic() - started
             if now >= next_sample:
                 gc.collect()
@@ -97,16 +101,17 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=40)
     parser.add_argument("--rows", type=int, default=500)
     parser.add_argument("--chaos", type=float, default=0.03)
+    parser.add_argument("--pause", type=float, default=0.0, help="seconds between exports")
     args = parser.parse_args()
     with emulator_process(files=args.files, rows=args.rows, chaos=args.chaos) as info:
-        result = asyncio.run(soak(info, args.minutes, args.files, args.rows))
+        result = asyncio.run(soak(info, args.minutes, args.files, args.rows, args.pause))
     samples = result["samples"]
     assert isinstance(samples, list)
     warm = samples[len(samples) // 4 :] or samples
     rss = [s["rss_mb"] for s in warm]
     socks = [s["sockets"] for s in warm]
     summary = {
-        "minutes": args.minutes, "chaos": args.chaos, **result,
+        "minutes": args.minutes, "chaos": args.chaos, "pause": args.pause, **result,
         "rss_after_warmup_mb": {"min": min(rss), "max": max(rss)},
         "sockets_after_warmup": {"min": min(socks), "max": max(socks)},
     }  # fmt: skip

@@ -172,6 +172,10 @@ class Client:
                     total=None, connect=self.timeout, sock_read=self.timeout
                 ),
             )
+            # aiohttp resends a PUT or DELETE once when the server drops the connection; this
+            # API's PUT creates, so a replay could create twice. Retries are ours alone.
+            if hasattr(self._session, "_retry_connection"):
+                self._session._retry_connection = False
         return self._session
 
     # -- headers ---------------------------------------------------------------------------

@@ -175,8 +175,8 @@ class NotFoundError(APIError):
     """The campaign, group, file or field does not exist (or belongs to another account)."""
 
 
-class RateLimitError(APIError):
-    """429 Too Many Requests. `.retry_after` is the server's hint in seconds, if it gave one."""
+class _RetryAfterError(APIError):
+    """An error status that may come with a `Retry-After` hint (`.retry_after`, seconds)."""
 
     def __init__(
         self,
@@ -192,29 +192,18 @@ class RateLimitError(APIError):
 
     def _extra_kwargs(self) -> dict[str, Any]:
         return {"retry_after": self.retry_after}
+
+
+class RateLimitError(_RetryAfterError):
+    """429 Too Many Requests. `.retry_after` is the server's hint in seconds, if it gave one."""
 
 
 class QuotaExceededError(APIError):
     """503 `Quota Exceeded`: the account's usage quota is spent. Retrying will not help."""
 
 
-class ServerError(APIError):
-    """The server failed (5xx)."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        endpoint: str,
-        body: object = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(status, message, endpoint=endpoint, body=body)
-        self.retry_after = retry_after
-
-    def _extra_kwargs(self) -> dict[str, Any]:
-        return {"retry_after": self.retry_after}
+class ServerError(_RetryAfterError):
+    """The server failed (5xx). `.retry_after` holds the server's hint, if it gave one."""
 
 
 class ResponseDecodeError(NudgescribeError):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pickle
+from collections.abc import Callable
 
+import cloudpickle
 import pytest
 
 from nudgescribe_async import (
@@ -23,6 +25,7 @@ from nudgescribe_async import (
     ResponseDecodeError,
     ServerError,
     WaitTimeoutError,
+    _errors,
 )
 from nudgescribe_async._errors import error_from_response
 
@@ -108,13 +111,27 @@ ALL_ERRORS: list[NudgescribeError] = [
     WaitTimeoutError("gave up after 5s"),
     *[error_from_response(s, m, endpoint=EP, body={"message": m}) for s, m, _ in DOCUMENTED],
     error_from_response(429, "slow", endpoint=EP, retry_after=3.0),
+    APIError(302, "Found", endpoint=EP, body="moved"),
 ]
 
 
+def test_the_pickle_cases_cover_every_error_class() -> None:
+    classes = {
+        obj
+        for name, obj in vars(_errors).items()
+        if isinstance(obj, type) and issubclass(obj, NudgescribeError) and not name.startswith("_")
+    }
+    assert classes == {type(e) for e in ALL_ERRORS}
+
+
+# Dask ships a failed task's exception to the caller with cloudpickle (and pickle).
+@pytest.mark.parametrize("dumps", [pickle.dumps, cloudpickle.dumps], ids=["pickle", "cloudpickle"])
 @pytest.mark.parametrize("error", ALL_ERRORS, ids=lambda e: f"{type(e).__name__}-{e}")
-def test_every_error_survives_pickle_with_type_and_attributes(error: NudgescribeError) -> None:
+def test_every_error_survives_pickle_with_type_and_attributes(
+    error: NudgescribeError, dumps: Callable[[object], bytes]
+) -> None:
     error.completed_files = frozenset({0, 2})
-    clone = pickle.loads(pickle.dumps(error))
+    clone = pickle.loads(dumps(error))
     assert type(clone) is type(error)
     assert str(clone) == str(error)
     assert clone.completed_files == frozenset({0, 2})

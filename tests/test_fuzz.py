@@ -66,7 +66,19 @@ def _decoders() -> dict[str, Callable[[Any], object]]:
         except ValueError as exc:  # the client turns this into ResponseDecodeError
             raise ResponseDecodeError(str(exc), endpoint="/v1/auth") from exc
 
+    from nudgescribe_async.resources.customer_groups import group_from
+    from nudgescribe_async.resources.customers import check_result, customers_of
+    from nudgescribe_async.resources.profile_fields import field_from
+    from nudgescribe_async.resources.reruns import decode_history, decode_messages, decode_started
+
     return {
+        "rerun history": decode_history,
+        "rerun messages": decode_messages,
+        "rerun started": decode_started,
+        "customer group": group_from,
+        "profile field": field_from,
+        "customers page": customers_of,
+        "check result": check_result,
         "campaigns": flatten_workspaces,
         "file count": lambda d: int_field(d, FILE_COUNT_KEYS, endpoint="/v1/messages/pages"),
         "json export": lambda d: records_from_json(d, "c", 0),
@@ -135,6 +147,24 @@ BAD_NUMS = st.one_of(st.integers(max_value=-1), st.floats(), st.text(max_size=2)
         lambda c, bad, n: c.messages.file_url(bad, 0),
         lambda c, bad, n: c.messages.fetch_file("c", n),
         lambda c, bad, n: c.messages.count_files("c", run_number=n),
+        lambda c, bad, n: c.reruns.history(bad),
+        lambda c, bad, n: c.reruns.messages(bad),
+        lambda c, bad, n: c.reruns.messages("c", run_number=n),
+        lambda c, bad, n: c.reruns.initiate(bad, "g"),
+        lambda c, bad, n: c.reruns.initiate("c", bad),
+        lambda c, bad, n: c.reruns.wait(bad, 1),
+        lambda c, bad, n: c.reruns.wait("c", n),
+        lambda c, bad, n: c.customer_groups.create(bad),
+        lambda c, bad, n: c.customer_groups.update(bad, name="x"),
+        lambda c, bad, n: c.customer_groups.delete(bad),
+        lambda c, bad, n: c.profile_fields.create(bad, "string"),
+        lambda c, bad, n: c.profile_fields.create("f", bad),
+        lambda c, bad, n: c.profile_fields.delete(bad),
+        lambda c, bad, n: c.customers.check(bad, customers=[{}]),
+        lambda c, bad, n: c.customers.count_pages(bad),
+        lambda c, bad, n: c.customers.count_pages("g", page_size=n),
+        lambda c, bad, n: c.customers.delete([bad]),
+        lambda c, bad, n: c.customers.update(bad),
     ],
 )
 @settings(

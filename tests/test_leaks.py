@@ -8,22 +8,12 @@ import random
 
 import anyio
 import pytest
+from _helpers import client_tasks
 
 from nudgescribe_async import Client
 from nudgescribe_async.testing import Emulator
 
 FETCH = "/v1/messages/fetch"
-
-
-def client_tasks() -> set[asyncio.Task[object]]:
-    """Running tasks, leaving out the emulator's own request handlers (same loop)."""
-    tasks = set()
-    for task in asyncio.all_tasks():
-        code = getattr(task.get_coro(), "cr_code", None)
-        if task.done() or (code is not None and "aiohttp/web_" in code.co_filename):
-            continue
-        tasks.add(task)
-    return tasks
 
 
 def assert_no_connections(client: Client) -> None:

@@ -1,4 +1,4 @@
-"""Argument checks and response unwrapping shared by the content resources.
+"""Argument checks and response unwrapping shared by the resources.
 
 Rules of this file:
 1. Misuse raises builtins (`TypeError` for a wrong type, `ValueError` for a wrong value)
@@ -51,6 +51,15 @@ def positive_int(value: object, name: str) -> int:
     if value < 1:
         raise ValueError(f"{name} must be at least 1, got {value}")
     return value
+
+
+def positive_seconds(value: object, name: str) -> float:
+    """A positive number of seconds."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds, got {type(value).__name__}")
+    if not value > 0:
+        raise ValueError(f"{name} must be positive, got {value}")
+    return float(value)
 
 
 def id_list(values: object, name: str) -> list[str]:

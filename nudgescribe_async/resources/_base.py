@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._args import text
+
 if TYPE_CHECKING:
     from .._client import Client
 
@@ -28,8 +30,4 @@ class Resource:
 
 def check_id(value: object, name: str = "campaign_id") -> str:
     """An id argument: a non-empty string, or a clear error before anything is sent."""
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a string, got {type(value).__name__}")
-    if not value.strip():
-        raise ValueError(f"{name} must not be empty")
-    return value
+    return text(value, name)

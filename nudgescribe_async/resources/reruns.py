@@ -21,6 +21,7 @@ from .._wire import (
     SEGMENT_NAME,
 )
 from ..models.reruns import RerunStarted, RunHistoryEntry, RunMessage
+from ._args import positive_int, positive_seconds
 from ._base import Resource, check_id
 from ._rerun_watch import DEFAULT_WATCH_CONCURRENCY, RunWatch, wait_for_run
 
@@ -42,7 +43,7 @@ class Reruns(Resource):
         """The current run's active messages, or run `run_number`'s including archived ones."""
         body: dict[str, Any] = {"campaign_id": check_id(campaign_id, "campaign_id")}
         if run_number is not None:
-            body["run_number"] = check_positive_int(run_number, "run_number")
+            body["run_number"] = positive_int(run_number, "run_number")
         return decode_messages(await self._read(PATH_MESSAGES, body))
 
     async def initiate(self, campaign_id: str, new_customer_group_id: str) -> RerunStarted:
@@ -71,10 +72,10 @@ class Reruns(Resource):
         Raises `WaitTimeoutError` (a `TimeoutError`) once `timeout` seconds have passed.
         """
         campaign_id = check_id(campaign_id, "campaign_id")
-        run_number = check_positive_int(run_number, "run_number")
-        interval = check_positive(poll_interval, "poll_interval")
-        cap = max(interval, check_positive(max_poll_interval, "max_poll_interval"))
-        deadline = None if timeout is None else check_positive(timeout, "timeout")
+        run_number = positive_int(run_number, "run_number")
+        interval = positive_seconds(poll_interval, "poll_interval")
+        cap = max(interval, positive_seconds(max_poll_interval, "max_poll_interval"))
+        deadline = None if timeout is None else positive_seconds(timeout, "timeout")
         return await wait_for_run(
             self.history,
             campaign_id,
@@ -95,8 +96,8 @@ class Reruns(Resource):
         return RunWatch(
             self.history,
             check_ids(campaign_ids),
-            poll_interval=check_positive(poll_interval, "poll_interval"),
-            concurrency=check_positive_int(concurrency, "concurrency"),
+            poll_interval=positive_seconds(poll_interval, "poll_interval"),
+            concurrency=positive_int(concurrency, "concurrency"),
         )
 
 
@@ -111,22 +112,6 @@ def check_ids(values: Iterable[str]) -> list[str]:
     if not ids:
         raise ValueError("campaign_ids must hold at least one id")
     return ids
-
-
-def check_positive_int(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
-    return value
-
-
-def check_positive(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number of seconds, got {type(value).__name__}")
-    if not value > 0:
-        raise ValueError(f"{name} must be positive, got {value}")
-    return float(value)
 
 
 # -- decoding -----------------------------------------------------------------------------------

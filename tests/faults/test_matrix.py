@@ -60,6 +60,17 @@ def _loyalty(emu: Emulator) -> str:
     return emu.campaign_id("Loyalty Nudges")
 
 
+async def _fields(client: Client) -> list[Any]:
+    await client.profile_fields.list()  # sign in before the fault, so it hits the read
+    return await client.profile_fields.list()
+
+
+async def _customers(client: Client, emu: Emulator) -> list[Any]:
+    group = _group(emu, "Loyal Customers")
+    async with client.customers.list(group, page_size=2, concurrency=2) as customers:
+        return [c async for c in customers]
+
+
 def _group(emu: Emulator, name: str) -> str:
     return next(g.customer_group_id for g in emu.state.groups.values() if g.name == name)
 
@@ -80,6 +91,11 @@ TARGETS = [
            lambda c, e: c.reruns.history(_loyalty(e))),
     Target("reruns.messages", "/v1/campaign/rerun/messages",
            lambda c, e: c.reruns.messages(_loyalty(e), run_number=1)),
+    Target("customer_groups.list", "/v1/cg", lambda c, e: c.customer_groups.list()),
+    Target("profile_fields.list", "/v1/cpf", lambda c, e: _fields(c)),
+    Target("customers.count_pages", "/v1/customer/pages",
+           lambda c, e: c.customers.count_pages(_group(e, "Loyal Customers"), page_size=2)),
+    Target("customers.list", "/v1/customer", lambda c, e: _customers(c, e)),
     Target("stream utf8 ordered", FETCH, lambda c, e: _stream(c, e, "utf8", True)),
     Target("stream utf8 unordered", FETCH, lambda c, e: _stream(c, e, "utf8", False)),
     Target("stream json", FETCH, lambda c, e: _stream(c, e, "json", True)),
@@ -128,11 +144,12 @@ async def test_quota_exceeded_is_a_prompt_typed_error(emulator: Emulator, target
         async with _client(emulator) as client:
             await target.call(client, emulator)
     rule = emulator.faults.rules[0]
-    if target.name.startswith("stream"):
-        assert rule.fired <= 2  # each file in the window of 2 tried once, none retried
-        assert caught.value.completed_files == frozenset()
+    if target.name.startswith(("stream", "customers.list")):
+        assert rule.fired <= 2  # each file or page in the window of 2 tried once, no retry
     else:
         assert rule.fired == 1  # not retried
+    if target.name.startswith("stream"):
+        assert caught.value.completed_files == frozenset()
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.name)
@@ -208,6 +225,22 @@ NON_IDEMPOTENT = [
      lambda c, e: c.messages.publish(e.campaign_id("Summer Preview"))),
     ("reruns.initiate", "/v1/campaign/rerun/initiate",
      lambda c, e: c.reruns.initiate(_loyalty(e), _group(e, "New Signups"))),
+    ("customers.check", "/v1/customer/check",
+     lambda c, e: c.customers.check(_group(e, "Loyal Customers"),
+                                    customers=[{"first_name": "Ana"}])),
+    ("customers.check csv", "/v1/customer/check",
+     lambda c, e: c.customers.check(_group(e, "Loyal Customers"),
+                                    csv=b"first_name\r\nAna\r\n")),
+    ("customer_groups.create", "/v1/cg", lambda c, e: c.customer_groups.create("New")),
+    ("customer_groups.update", "/v1/cg",
+     lambda c, e: c.customer_groups.update(_group(e, "Loyal Customers"), name="Renamed")),
+    ("customer_groups.delete", "/v1/cg",
+     lambda c, e: c.customer_groups.delete(_group(e, "Loyal Customers"))),
+    ("profile_fields.create", "/v1/cpf",
+     lambda c, e: c.profile_fields.create("nickname", "string")),
+    ("customers.update", "/v1/customer",
+     lambda c, e: c.customers.update([{"customer_id": "x", "first_name": "B"}])),
+    ("customers.delete", "/v1/customer", lambda c, e: c.customers.delete(["x"])),
 ]  # fmt: skip
 
 
@@ -224,7 +257,9 @@ async def test_non_idempotent_calls_are_never_replayed(
         emulator.faults.slow(path, 1.0, times=None)
     else:
         emulator.faults.fail(path, int(fault), times=None)
-    with anyio.fail_after(PROMPT), pytest.raises(NudgescribeError):
-        async with _client(emulator) as client:
+    async with _client(emulator) as client:
+        await client.campaigns.list()  # signed in: the fault meets the write itself
+        before = emulator.count(path)
+        with anyio.fail_after(PROMPT), pytest.raises(NudgescribeError):
             await call(client, emulator)
-    assert emulator.count(path) == 1
+    assert emulator.count(path) - before == 1
