@@ -22,23 +22,33 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from ._campaigns import cmd_campaigns
-from ._common import (
-    EXIT_ERROR,
-    EXIT_INTERRUPTED,
-    EXIT_USAGE,
-    Context,
-    describe,
-    exit_code_for,
-    innermost,
-    ui_missing,
-)
+from ._common import EXIT_AUTH as EXIT_AUTH
+from ._common import EXIT_ERROR as EXIT_ERROR
+from ._common import EXIT_INTERRUPTED as EXIT_INTERRUPTED
+from ._common import EXIT_NOT_FOUND as EXIT_NOT_FOUND
+from ._common import EXIT_OK as EXIT_OK
+from ._common import EXIT_QUOTA as EXIT_QUOTA
+from ._common import EXIT_USAGE as EXIT_USAGE
+from ._common import Context, describe, innermost, ui_missing
+from ._common import exit_code_for as exit_code_for
 from ._demo import cmd_demo
 from ._emulator import cmd_emulator
 from ._export import cmd_export
 from ._parser import build_parser
 from ._reruns import cmd_reruns
 
-__all__ = ["build_parser", "exit_code_for", "main"]
+__all__ = [
+    "EXIT_AUTH",
+    "EXIT_ERROR",
+    "EXIT_INTERRUPTED",
+    "EXIT_NOT_FOUND",
+    "EXIT_OK",
+    "EXIT_QUOTA",
+    "EXIT_USAGE",
+    "build_parser",
+    "exit_code_for",
+    "main",
+]
 
 Command = Callable[[Context], Coroutine[Any, Any, int]]
 COMMANDS: dict[str, Command] = {
