@@ -147,6 +147,23 @@ async def test_progress_counters_follow_the_stream(client: Client, emulator: Emu
         assert records.completed_files == {0, 1, 2, 3}
 
 
+async def test_records_and_batches_can_be_mixed_without_loss_or_miscount(
+    client: Client, emulator: Emulator
+) -> None:
+    cid = emulator.add_campaign("Mixed", files=2, rows=300)
+    async with client.messages.stream(cid) as records:
+        first = await records.__anext__()
+        assert records.records == 1
+        rest = await records.batches()
+        assert rest is not None and rest[0].row == 1
+        assert records.records == 1 + len(rest)
+        remaining = [r async for r in records]
+        assert records.records == 600
+        assert await records.batches() is None
+    got = [first, *rest, *remaining]
+    assert [(r.file_num, r.row) for r in got] == [(f, n) for f in range(2) for n in range(300)]
+
+
 async def test_batches_hand_over_whole_decoded_chunks(client: Client, emulator: Emulator) -> None:
     cid = emulator.add_campaign("Batches", files=3, rows=500)
     sizes = []
