@@ -121,15 +121,34 @@ class RecordDecoder:
         if self._header is None:
             self._set_header(rows[0])
             rows = rows[1:]
-        width, cid, msg, extra, file_num = (
-            len(self._header or ()),
+        width = len(self._header or ())
+        if not rows:
+            return []
+        if self.rows < self._skip or set(map(len, rows)) != {width}:
+            return self._records_checked(rows, width)
+        # The common case, one comprehension: tuple.__new__ makes the same MessageRecord as the
+        # NamedTuple's own __new__, which is a Python function and costs about twice as much.
+        new, cid, msg, extra, file_num = (
+            tuple.__new__,
             self._cid,
             self._msg,
             self._extra,
             self._file_num,
         )
+        start, self.rows = self.rows, self.rows + len(rows)
+        if extra:
+            return [
+                new(MessageRecord, (f[cid], f[msg], file_num, n, {k: f[i] for i, k in extra}))
+                for n, f in enumerate(rows, start)
+            ]
+        return [
+            new(MessageRecord, (f[cid], f[msg], file_num, n, NO_EXTRA))
+            for n, f in enumerate(rows, start)
+        ]
+
+    def _records_checked(self, rows: list[list[str]], width: int) -> Batch:
+        """Row by row: blank lines, rows of the wrong width, rows already delivered."""
         out: Batch = []
-        append = out.append
         n = self.rows
         for fields in rows:
             if len(fields) != width:
@@ -137,8 +156,10 @@ class RecordDecoder:
                     continue  # a blank line
                 raise self._error(f"row {n} has {len(fields)} fields where the header has {width}")
             if n >= self._skip:
-                extras = {name: fields[i] for i, name in extra} if extra else NO_EXTRA
-                append(MessageRecord(fields[cid], fields[msg], file_num, n, extras))
+                extras = {name: fields[i] for i, name in self._extra} if self._extra else NO_EXTRA
+                out.append(
+                    MessageRecord(fields[self._cid], fields[self._msg], self._file_num, n, extras)
+                )
             n += 1
         self.rows = n
         return out
