@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from operator import length_hint
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
@@ -404,8 +405,9 @@ class ExportStream:
         self.completed_files: set[int] = set()
         self._tg: TaskGroup | None = None
         self._source: _Source | None = None
-        self._batch: Batch = []
-        self._pos = 0
+        # The batch being handed out, as an iterator: `for` over it runs at C speed, and what is
+        # left of it is its length hint. `_progress.records` counts whole batches taken.
+        self._rest: Iterator[MessageRecord] = iter(())
         self._entered = False
 
     @property
@@ -418,7 +420,7 @@ class ExportStream:
 
     @property
     def records(self) -> int:
-        return self._progress.records
+        return self._progress.records - length_hint(self._rest)
 
     @property
     def bytes(self) -> int:
@@ -471,40 +473,31 @@ class ExportStream:
         return self
 
     async def __anext__(self) -> MessageRecord:
-        if self._pos < len(self._batch):
-            record = self._batch[self._pos]
-            self._pos += 1
-            self._progress.records += 1
+        for record in self._rest:
             return record
-        await self._next_batch()
-        record = self._batch[0]
-        self._pos = 1
-        self._progress.records += 1
-        return record
+        self._rest = iter(await self._next_batch())
+        return next(self._rest)
 
     async def batches(self) -> Batch | None:
         """The next batch of records as decoded (the fastest way through), or None at the end."""
-        if self._pos < len(self._batch):
-            rest = self._batch[self._pos :]
-        else:
-            try:
-                await self._next_batch()
-            except StopAsyncIteration:
-                return None
-            rest = self._batch
-        self._pos = len(self._batch)
-        self._progress.records += len(rest)
-        return rest
+        rest = list(self._rest)
+        if rest:
+            return rest
+        try:
+            return await self._next_batch()
+        except StopAsyncIteration:
+            return None
 
-    async def _next_batch(self) -> None:
+    async def _next_batch(self) -> Batch:
+        """The next non-empty batch, counted as handed out; StopAsyncIteration at the end."""
         if self._source is None:
             raise RuntimeError("use the export stream inside `async with`")
         while True:
             file_num, item = await self._source.next_item()
             if isinstance(item, list):
                 if item:
-                    self._batch, self._pos = item, 0
-                    return
+                    self._progress.records += len(item)
+                    return item
             elif item is None:
                 self.completed_files.add(file_num)
                 self._progress.files_done += 1
