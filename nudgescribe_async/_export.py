@@ -4,25 +4,30 @@ Rules of this file:
 1. Structured concurrency: the task group lives in `ExportStream` (an async context manager),
    never inside an async generator. Leaving the block cancels every download and releases its
    connection.
-2. Batches cross every channel: one send carries the records decoded from one network chunk
-   (sending records one by one costs 10-20 us each); the public iterator unpacks them.
+2. Downloads send network chunks; the iterator decodes them. One send carries one chunk as it
+   arrived (never one record: that costs 10-20 us each), and the iterator turns it into a batch
+   just before handing it out. So records die young (waiting in a buffer, they would be swept
+   by the garbage collector again and again), buffers hold compact bytes, and a download never
+   waits on decoding to start its next file.
 3. Back-pressure: channels are bounded, so a slow consumer stops the downloads, and TCP stops
    the server. Ordered mode holds at most `concurrency` files; unordered about `concurrency`
    chunks.
-4. Exactly once: a file that fails midway is fetched again from the start and the rows already
-   sent on are skipped. Workers never raise into the task group; a file's final error travels
-   down the channel and is raised from the iterator with `.completed_files` set.
+4. Exactly once: a file that fails midway is fetched again from the start, after a RESTART
+   marker; its decoder then skips the rows it already decoded. Workers never raise into the
+   task group; a file's final error travels down the channel and is raised from the iterator
+   with `.completed_files` set, as is an error decoding it.
 5. Sliding window: a new file starts as soon as any finishes, never batch by batch.
 """
 
 from __future__ import annotations
 
+import enum
 import math
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from operator import length_hint
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -48,8 +53,20 @@ JSON_ROW_LIMIT = 1000
 
 ExportType = Literal["utf8", "json", "url"]
 Batch = list[MessageRecord]
-# What a channel carries for one file: a batch, None at its end, or its final error.
-Item = Batch | None | BaseException
+
+
+class Marker(enum.Enum):
+    """RESTART: the file comes again from its first byte (a retry after a failure)."""
+
+    RESTART = "restart"
+
+
+RESTART = Marker.RESTART
+# What a download sends of one file, in order: CSV bytes as they arrive (the json export: all its
+# records at once), RESTART before a retry that follows sent pieces, then None or its final error.
+Piece = bytes | Batch | Marker
+Item = Piece | None | BaseException
+Put = Callable[[Piece], Awaitable[None]]
 Sink = Callable[[Batch], Awaitable[None]]
 
 
@@ -166,6 +183,32 @@ class RecordDecoder:
         return out
 
 
+class FileDecoder:
+    """The pieces of one file, as its download sends them -> record batches, exactly once."""
+
+    def __init__(self, campaign_id: str, file_num: int) -> None:
+        self._ids = (campaign_id, file_num)
+        self._csv = RecordDecoder(campaign_id, file_num)
+        self._json_rows = 0  # rows of the json export handed on
+        self._json = False
+
+    def take(self, piece: Piece) -> Batch:
+        if isinstance(piece, bytes):
+            return self._csv.feed(piece)
+        if isinstance(piece, list):  # the json export: every row at once
+            self._json = True
+            fresh = piece[self._json_rows :]
+            self._json_rows += len(fresh)
+            return fresh
+        # RESTART: the rows decoded so far were handed on; a record cut short is not lost, the
+        # new copy holds it whole.
+        self._csv = RecordDecoder(*self._ids, skip=self._csv.rows)
+        return []
+
+    def finish(self) -> Batch:
+        return [] if self._json else self._csv.finish()
+
+
 def records_from_json(data: Any, campaign_id: str, file_num: int) -> Batch:
     """The `json` export: `[{"customer_id", "message", ...}]` (or wrapped) -> records."""
     rows = (
@@ -239,7 +282,10 @@ class Progress:
 
 
 class FileReader:
-    """Reads one exported file into a sink, retrying per the client's policy, exactly once."""
+    """Downloads one exported file, retrying per the client's policy.
+
+    `read` sends its raw pieces on (see `Piece`); `read_records` decodes them as well.
+    """
 
     def __init__(
         self,
@@ -266,23 +312,37 @@ class FileReader:
             body["run_number"] = self._run_number
         return body
 
-    async def read(self, file_num: int, sink: Sink) -> int:
-        """Deliver every row of `file_num` to `sink` exactly once; the number of rows."""
+    async def read_records(self, file_num: int, sink: Sink) -> None:
+        """Deliver every row of `file_num` to `sink` exactly once, decoded here."""
+        decoder = FileDecoder(self._campaign_id, file_num)
+
+        async def put(piece: Piece) -> None:
+            batch = decoder.take(piece)
+            if batch:
+                await sink(batch)
+
+        await self.read(file_num, put)
+        batch = decoder.finish()
+        if batch:
+            await sink(batch)
+
+    async def read(self, file_num: int, put: Put) -> None:
+        """Send every piece of `file_num` to `put`; RESTART before a retry once some were sent."""
         policy = self._client.retry
         deadline = anyio.current_time() + policy.deadline
-        delivered = 0
+        sent = False
         tries = 0
 
-        async def counting_sink(batch: Batch) -> None:
-            nonlocal delivered
-            await sink(batch)
-            delivered += len(batch)
+        async def tracking_put(piece: Piece) -> None:
+            nonlocal sent
+            sent = True
+            await put(piece)
 
         while True:
             tries += 1
             try:
-                await self._attempt(file_num, counting_sink, skip=delivered)
-                return delivered
+                await self._attempt(file_num, tracking_put)
+                return
             except NudgescribeError as exc:
                 if tries >= policy.attempts or not should_retry(exc, idempotent=True):
                     raise
@@ -290,22 +350,21 @@ class FileReader:
                 if anyio.current_time() + wait > deadline:
                     raise
                 await anyio.sleep(wait)
+            if sent:
+                await put(RESTART)
+                sent = False
 
-    async def _attempt(self, file_num: int, sink: Sink, *, skip: int) -> None:
+    async def _attempt(self, file_num: int, put: Put) -> None:
         if self._export_type == "json":
             data = await self._client.request_json(
                 "POST", FETCH, self._body(file_num, "json"), idempotent=True
             )
-            batch = records_from_json(data, self._campaign_id, file_num)[skip:]
-            if batch:
-                await sink(batch)
-            return
-        decoder = RecordDecoder(self._campaign_id, file_num, skip=skip)
-        if self._export_type == "url":
-            await self._stream_url(file_num, decoder, sink)
+            await put(records_from_json(data, self._campaign_id, file_num))
+        elif self._export_type == "url":
+            await self._stream_url(file_num, put)
         else:
             resp = await self._client.send_authed("POST", FETCH, body=self._body(file_num, "utf8"))
-            await self._pump(resp, FETCH, decoder, sink)
+            await self._pump(resp, FETCH, put)
 
     async def file_url(self, file_num: int) -> PresignedUrl:
         data = await self._client.request_json(
@@ -313,7 +372,7 @@ class FileReader:
         )
         return presigned_url_from(data)
 
-    async def _stream_url(self, file_num: int, decoder: RecordDecoder, sink: Sink) -> None:
+    async def _stream_url(self, file_num: int, put: Put) -> None:
         """GET the CSV from storage with none of our headers; one fresh URL on a 403."""
         for fresh in (False, True):
             link = await self.file_url(file_num)
@@ -324,30 +383,21 @@ class FileReader:
                 if exc.status == 403 and not fresh:
                     continue
                 raise
-            await self._pump(resp, endpoint, decoder, sink)
+            await self._pump(resp, endpoint, put)
             return
 
-    async def _pump(
-        self, resp: aiohttp.ClientResponse, endpoint: str, decoder: RecordDecoder, sink: Sink
-    ) -> None:
+    async def _pump(self, resp: aiohttp.ClientResponse, endpoint: str, put: Put) -> None:
         progress = self._progress
         async with resp:
             with map_transport_errors(endpoint):
                 if resp.content_type == "application/json":
                     text = _csv_from_json(decode_json(await resp.read(), endpoint=endpoint))
-                    batch = decoder.feed(text.encode("utf-8"))
                     progress.bytes += len(text)
-                    if batch:
-                        await sink(batch)
+                    await put(text.encode("utf-8"))
                 else:
                     async for chunk in resp.content.iter_any():
                         progress.bytes += len(chunk)
-                        batch = decoder.feed(chunk)
-                        if batch:
-                            await sink(batch)
-            batch = decoder.finish()
-            if batch:
-                await sink(batch)
+                        await put(chunk)
 
 
 def _csv_from_json(data: Any) -> str:
@@ -408,6 +458,9 @@ class ExportStream:
         # The batch being handed out, as an iterator: `for` over it runs at C speed, and what is
         # left of it is its length hint. `_progress.records` counts whole batches taken.
         self._rest: Iterator[MessageRecord] = iter(())
+        self._decoders: dict[int, FileDecoder] = {}  # files under way
+        self._failed: set[int] = set()  # files that would not decode: the rest of them is dropped
+        self._last_of: int | None = None  # the file whose last batch is being handed out
         self._entered = False
 
     @property
@@ -492,19 +545,46 @@ class ExportStream:
         """The next non-empty batch, counted as handed out; StopAsyncIteration at the end."""
         if self._source is None:
             raise RuntimeError("use the export stream inside `async with`")
+        if self._last_of is not None:  # that batch was handed out: its file is done
+            self._complete(self._last_of)
+            self._last_of = None
         while True:
             file_num, item = await self._source.next_item()
-            if isinstance(item, list):
-                if item:
-                    self._progress.records += len(item)
-                    return item
-            elif item is None:
-                self.completed_files.add(file_num)
-                self._progress.files_done += 1
-            else:
+            if file_num in self._failed:
+                continue
+            if isinstance(item, BaseException):
+                self._decoders.pop(file_num, None)
                 self._raise(item)
+            batch = self._decode(file_num, item)
+            if item is None:
+                if not batch:
+                    self._complete(file_num)
+                    continue
+                self._last_of = file_num
+            if batch:
+                self._progress.records += len(batch)
+                return batch
 
-    def _raise(self, error: BaseException) -> None:
+    def _decode(self, file_num: int, piece: Piece | None) -> Batch:
+        """Decode one piece of a file (None: its end) where it is consumed."""
+        decoder = self._decoders.get(file_num)
+        if decoder is None:
+            decoder = self._decoders[file_num] = FileDecoder(self._campaign_id, file_num)
+        try:
+            if piece is None:
+                del self._decoders[file_num]
+                return decoder.finish()
+            return decoder.take(piece)
+        except NudgescribeError as exc:
+            self._decoders.pop(file_num, None)
+            self._failed.add(file_num)
+            self._raise(exc)
+
+    def _complete(self, file_num: int) -> None:
+        self.completed_files.add(file_num)
+        self._progress.files_done += 1
+
+    def _raise(self, error: BaseException) -> NoReturn:
         if isinstance(error, NudgescribeError):
             error.completed_files = frozenset(self.completed_files)
         raise error
@@ -624,7 +704,7 @@ class _OrderedSource(_Source):
                 item = await recv.receive()
             except anyio.EndOfStream:  # the download task died without a last word
                 item = NudgescribeError(f"file {file_num} ended without its end marker")
-            if not isinstance(item, list):
+            if item is None or isinstance(item, BaseException):
                 recv.close()
                 self._open.discard(recv)
                 self._current = None

@@ -7,8 +7,15 @@ from collections import Counter
 
 import anyio
 import pytest
+from aioresponses import aioresponses
 
-from nudgescribe_async import Client, NudgescribeError, ServerError
+from nudgescribe_async import (
+    Client,
+    NudgescribeError,
+    ResponseDecodeError,
+    RetryPolicy,
+    ServerError,
+)
 from nudgescribe_async.testing import Emulator
 
 FETCH = "/v1/messages/fetch"
@@ -114,6 +121,24 @@ async def test_unordered_failure_counts_only_fully_yielded_files(
     assert completed is not None
     assert 3 not in completed
     assert all(seen[n] == 10 for n in completed)
+
+
+async def test_a_file_that_does_not_decode_ends_the_stream_with_completed_files() -> None:
+    base = "https://api.example.test"
+    with aioresponses() as mock:
+        mock.post(base + "/v1/auth", payload={"access_token": "t"})
+        mock.post(base + "/v1/messages/pages", payload={"num_files": 2})
+        mock.post(base + FETCH, body=b"customer_id,message\r\nc1,hi\r\n", content_type="text/csv")
+        mock.post(base + FETCH, body=b"customer_id,message\r\nc2,a,b\r\n", content_type="text/csv")
+        client = Client(base, email="e", password="pw", api_code="c", retry=RetryPolicy.no_wait())
+        got = []
+        async with client:
+            with pytest.raises(ResponseDecodeError, match="file 1: row 0 has 3 fields") as caught:
+                async with client.messages.stream("camp-1", concurrency=1) as records:
+                    async for r in records:
+                        got.append(r.customer_id)
+    assert got == ["c1"]
+    assert caught.value.completed_files == {0}
 
 
 async def test_shards_cover_the_export_exactly_once(client: Client, emulator: Emulator) -> None:

@@ -1,11 +1,11 @@
-"""RecordDecoder: CSV bytes of one file -> MessageRecords, no network."""
+"""RecordDecoder and FileDecoder: the pieces of one file -> MessageRecords, no network."""
 
 from __future__ import annotations
 
 import pytest
 
 from nudgescribe_async import MessageRecord, ResponseDecodeError
-from nudgescribe_async._export import RecordDecoder
+from nudgescribe_async._export import RESTART, FileDecoder, RecordDecoder
 
 CSV = (
     b"message,Customer_ID , channel\r\n"
@@ -67,3 +67,24 @@ def test_a_row_of_the_wrong_width_names_the_file_and_row() -> None:
 def test_a_header_without_the_needed_columns_is_refused() -> None:
     with pytest.raises(ResponseDecodeError, match="no message column"):
         decode(b"customer_id,text\nc1,a\n")
+
+
+def test_a_restarted_file_yields_each_record_once_even_one_cut_in_half() -> None:
+    data = b"customer_id,message\n" + b"".join(b"c%d,message %d\n" % (i, i) for i in range(6))
+    cut = data.index(b"c3,mess") + 4  # c0..c2 complete, c3 cut short
+    decoder = FileDecoder("camp", 7)
+    got = decoder.take(data[:cut])
+    assert [r.customer_id for r in got] == ["c0", "c1", "c2"]
+    assert decoder.take(RESTART) == []
+    got += decoder.take(data[:10]) + decoder.take(data[10:]) + decoder.finish()
+    assert [(r.customer_id, r.message, r.row) for r in got] == [
+        (f"c{i}", f"message {i}", i) for i in range(6)
+    ]
+
+
+def test_json_records_sent_again_are_not_repeated() -> None:
+    batch = [MessageRecord(f"c{i}", "m", 0, i) for i in range(3)]
+    decoder = FileDecoder("camp", 0)
+    assert decoder.take(batch[:2]) == batch[:2]
+    assert decoder.take(batch) == batch[2:]
+    assert decoder.finish() == []
