@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -32,6 +33,9 @@ FETCH = "/v1/messages/fetch"
 
 async def serve(args: argparse.Namespace) -> None:
     from nudgescribe_async.testing import Emulator
+
+    # Benchmarks leave streams early on purpose; the client hanging up mid-response is no news.
+    logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
 
     emu = Emulator(latency=args.latency, publish_ready_after=0, publish_spread=0)
     if args.file_latency:
