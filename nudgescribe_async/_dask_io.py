@@ -140,7 +140,7 @@ class PartitionReader:
                     into.extend(batch)
 
                 try:
-                    await reader.read(file_num, collect)
+                    await reader.read_records(file_num, collect)
                 except Exception as exc:
                     errors.append(exc)
                     scope.cancel()

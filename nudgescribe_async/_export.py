@@ -4,24 +4,30 @@ Rules of this file:
 1. Structured concurrency: the task group lives in `ExportStream` (an async context manager),
    never inside an async generator. Leaving the block cancels every download and releases its
    connection.
-2. Batches cross every channel: one send carries the records decoded from one network chunk
-   (sending records one by one costs 10-20 us each); the public iterator unpacks them.
+2. Downloads send network chunks; the iterator decodes them. One send carries one chunk as it
+   arrived (never one record: that costs 10-20 us each), and the iterator turns it into a batch
+   just before handing it out. So records die young (waiting in a buffer, they would be swept
+   by the garbage collector again and again), buffers hold compact bytes, and a download never
+   waits on decoding to start its next file.
 3. Back-pressure: channels are bounded, so a slow consumer stops the downloads, and TCP stops
    the server. Ordered mode holds at most `concurrency` files; unordered about `concurrency`
    chunks.
-4. Exactly once: a file that fails midway is fetched again from the start and the rows already
-   sent on are skipped. Workers never raise into the task group; a file's final error travels
-   down the channel and is raised from the iterator with `.completed_files` set.
+4. Exactly once: a file that fails midway is fetched again from the start, after a RESTART
+   marker; its decoder then skips the rows it already decoded. Workers never raise into the
+   task group; a file's final error travels down the channel and is raised from the iterator
+   with `.completed_files` set, as is an error decoding it.
 5. Sliding window: a new file starts as soon as any finishes, never batch by batch.
 """
 
 from __future__ import annotations
 
+import enum
 import math
 import warnings
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from operator import length_hint
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -48,8 +54,20 @@ JSON_ROW_LIMIT = 1000
 
 ExportType = Literal["utf8", "json", "url"]
 Batch = list[MessageRecord]
-# What a channel carries for one file: a batch, None at its end, or its final error.
-Item = Batch | None | BaseException
+
+
+class Marker(enum.Enum):
+    """RESTART: the file comes again from its first byte (a retry after a failure)."""
+
+    RESTART = "restart"
+
+
+RESTART = Marker.RESTART
+# What a download sends of one file, in order: CSV bytes as they arrive (the json export: all its
+# records at once), RESTART before a retry that follows sent pieces, then None or its final error.
+Piece = bytes | Batch | Marker
+Item = Piece | None | BaseException
+Put = Callable[[Piece], Awaitable[None]]
 Sink = Callable[[Batch], Awaitable[None]]
 
 
@@ -122,15 +140,34 @@ class RecordDecoder:
         if self._header is None:
             self._set_header(rows[0])
             rows = rows[1:]
-        width, cid, msg, extra, file_num = (
-            len(self._header or ()),
+        width = len(self._header or ())
+        if not rows:
+            return []
+        if self.rows < self._skip or set(map(len, rows)) != {width}:
+            return self._records_checked(rows, width)
+        # The common case, one comprehension: tuple.__new__ makes the same MessageRecord as the
+        # NamedTuple's own __new__, which is a Python function and costs about twice as much.
+        new, cid, msg, extra, file_num = (
+            tuple.__new__,
             self._cid,
             self._msg,
             self._extra,
             self._file_num,
         )
+        start, self.rows = self.rows, self.rows + len(rows)
+        if extra:
+            return [
+                new(MessageRecord, (f[cid], f[msg], file_num, n, {k: f[i] for i, k in extra}))
+                for n, f in enumerate(rows, start)
+            ]
+        return [
+            new(MessageRecord, (f[cid], f[msg], file_num, n, NO_EXTRA))
+            for n, f in enumerate(rows, start)
+        ]
+
+    def _records_checked(self, rows: list[list[str]], width: int) -> Batch:
+        """Row by row: blank lines, rows of the wrong width, rows already delivered."""
         out: Batch = []
-        append = out.append
         n = self.rows
         for fields in rows:
             if len(fields) != width:
@@ -138,11 +175,39 @@ class RecordDecoder:
                     continue  # a blank line
                 raise self._error(f"row {n} has {len(fields)} fields where the header has {width}")
             if n >= self._skip:
-                extras = {name: fields[i] for i, name in extra} if extra else NO_EXTRA
-                append(MessageRecord(fields[cid], fields[msg], file_num, n, extras))
+                extras = {name: fields[i] for i, name in self._extra} if self._extra else NO_EXTRA
+                out.append(
+                    MessageRecord(fields[self._cid], fields[self._msg], self._file_num, n, extras)
+                )
             n += 1
         self.rows = n
         return out
+
+
+class FileDecoder:
+    """The pieces of one file, as its download sends them -> record batches, exactly once."""
+
+    def __init__(self, campaign_id: str, file_num: int) -> None:
+        self._ids = (campaign_id, file_num)
+        self._csv = RecordDecoder(campaign_id, file_num)
+        self._json_rows = 0  # rows of the json export handed on
+        self._json = False
+
+    def take(self, piece: Piece) -> Batch:
+        if isinstance(piece, bytes):
+            return self._csv.feed(piece)
+        if isinstance(piece, list):  # the json export: every row at once
+            self._json = True
+            fresh = piece[self._json_rows :]
+            self._json_rows += len(fresh)
+            return fresh
+        # RESTART: the rows decoded so far were handed on; a record cut short is not lost, the
+        # new copy holds it whole.
+        self._csv = RecordDecoder(*self._ids, skip=self._csv.rows)
+        return []
+
+    def finish(self) -> Batch:
+        return [] if self._json else self._csv.finish()
 
 
 def records_from_json(data: Any, campaign_id: str, file_num: int) -> Batch:
@@ -212,7 +277,10 @@ class Progress:
 
 
 class FileReader:
-    """Reads one exported file into a sink, retrying per the client's policy, exactly once."""
+    """Downloads one exported file, retrying per the client's policy.
+
+    `read` sends its raw pieces on (see `Piece`); `read_records` decodes them as well.
+    """
 
     def __init__(
         self,
@@ -239,45 +307,56 @@ class FileReader:
             body["run_number"] = self._run_number
         return body
 
-    async def read(self, file_num: int, sink: Sink) -> int:
-        """Deliver every row of `file_num` to `sink` exactly once; the number of rows.
+    async def read_records(self, file_num: int, sink: Sink) -> None:
+        """Deliver every row of `file_num` to `sink` exactly once, decoded here."""
+        decoder = FileDecoder(self._campaign_id, file_num)
 
-        A failed try is retried per the client's policy from a fresh request, skipping the
-        rows the sink already has (each attempt reads `delivered` when it starts).
-        """
-        delivered = 0
+        async def put(piece: Piece) -> None:
+            batch = decoder.take(piece)
+            if batch:
+                await sink(batch)
 
-        async def counting_sink(batch: Batch) -> None:
-            nonlocal delivered
+        await self.read(file_num, put)
+        batch = decoder.finish()
+        if batch:
             await sink(batch)
-            delivered += len(batch)
+
+    async def read(self, file_num: int, put: Put) -> None:
+        """Send every piece of `file_num` to `put`, retrying per the client's policy; a retry
+        after some pieces were sent is announced with RESTART, so the decoder skips the rows
+        it already has."""
+        sent = False
+
+        async def tracking_put(piece: Piece) -> None:
+            nonlocal sent
+            sent = True
+            await put(piece)
 
         async def attempt() -> None:
-            await self._attempt(file_num, counting_sink, skip=delivered)
+            nonlocal sent
+            if sent:
+                await put(RESTART)
+                sent = False
+            await self._attempt(file_num, tracking_put)
 
         await call_with_retries(
             self._client.retry, attempt, idempotent=True, what=f"{FETCH} file {file_num}"
         )
-        return delivered
 
     async def _fetch_json(self, file_num: int, export_type: str) -> Any:
         """One try of a JSON answer from the fetch endpoint (retries belong to the caller)."""
         resp = await self._client.send_authed("POST", FETCH, body=self._body(file_num, export_type))
         return await read_json(resp, endpoint=FETCH)
 
-    async def _attempt(self, file_num: int, sink: Sink, *, skip: int) -> None:
+    async def _attempt(self, file_num: int, put: Put) -> None:
         if self._export_type == "json":
             data = await self._fetch_json(file_num, "json")
-            batch = records_from_json(data, self._campaign_id, file_num)[skip:]
-            if batch:
-                await sink(batch)
-            return
-        decoder = RecordDecoder(self._campaign_id, file_num, skip=skip)
-        if self._export_type == "url":
-            await self._stream_url(file_num, decoder, sink)
+            await put(records_from_json(data, self._campaign_id, file_num))
+        elif self._export_type == "url":
+            await self._stream_url(file_num, put)
         else:
             resp = await self._client.send_authed("POST", FETCH, body=self._body(file_num, "utf8"))
-            await self._pump(resp, FETCH, decoder, sink)
+            await self._pump(resp, FETCH, put)
 
     async def file_url(self, file_num: int) -> PresignedUrl:
         """A fresh pre-signed URL for `file_num`, retried per the client's policy."""
@@ -287,7 +366,7 @@ class FileReader:
 
         return await call_with_retries(self._client.retry, attempt, idempotent=True, what=FETCH)
 
-    async def _stream_url(self, file_num: int, decoder: RecordDecoder, sink: Sink) -> None:
+    async def _stream_url(self, file_num: int, put: Put) -> None:
         """GET the CSV from storage with none of our headers; one fresh URL on a 403."""
         for fresh in (False, True):
             link = presigned_url_from(await self._fetch_json(file_num, "url"))
@@ -298,30 +377,21 @@ class FileReader:
                 if exc.status == 403 and not fresh:
                     continue
                 raise
-            await self._pump(resp, endpoint, decoder, sink)
+            await self._pump(resp, endpoint, put)
             return
 
-    async def _pump(
-        self, resp: aiohttp.ClientResponse, endpoint: str, decoder: RecordDecoder, sink: Sink
-    ) -> None:
+    async def _pump(self, resp: aiohttp.ClientResponse, endpoint: str, put: Put) -> None:
         progress = self._progress
         async with resp:
             with map_transport_errors(endpoint):
                 if resp.content_type == "application/json":
                     text = _csv_from_json(decode_json(await resp.read(), endpoint=endpoint))
-                    batch = decoder.feed(text.encode("utf-8"))
                     progress.bytes += len(text)
-                    if batch:
-                        await sink(batch)
+                    await put(text.encode("utf-8"))
                 else:
                     async for chunk in resp.content.iter_any():
                         progress.bytes += len(chunk)
-                        batch = decoder.feed(chunk)
-                        if batch:
-                            await sink(batch)
-            batch = decoder.finish()
-            if batch:
-                await sink(batch)
+                        await put(chunk)
 
 
 def _csv_from_json(data: Any) -> str:
@@ -373,8 +443,12 @@ class ExportStream:
         self.completed_files: set[int] = set()
         self._tg: TaskGroup | None = None
         self._source: _Source | None = None
-        self._batch: Batch = []
-        self._pos = 0
+        # The batch being handed out, as an iterator: `for` over it runs at C speed, and what is
+        # left of it is its length hint. `_progress.records` counts whole batches taken.
+        self._rest: Iterator[MessageRecord] = iter(())
+        self._decoders: dict[int, FileDecoder] = {}  # files under way
+        self._failed: set[int] = set()  # files that would not decode: the rest of them is dropped
+        self._last_of: int | None = None  # the file whose last batch is being handed out
         self._entered = False
 
     @property
@@ -387,7 +461,7 @@ class ExportStream:
 
     @property
     def records(self) -> int:
-        return self._progress.records
+        return self._progress.records - length_hint(self._rest)
 
     @property
     def bytes(self) -> int:
@@ -440,47 +514,65 @@ class ExportStream:
         return self
 
     async def __anext__(self) -> MessageRecord:
-        if self._pos < len(self._batch):
-            record = self._batch[self._pos]
-            self._pos += 1
-            self._progress.records += 1
+        for record in self._rest:
             return record
-        await self._next_batch()
-        record = self._batch[0]
-        self._pos = 1
-        self._progress.records += 1
-        return record
+        self._rest = iter(await self._next_batch())
+        return next(self._rest)
 
     async def batches(self) -> Batch | None:
         """The next batch of records as decoded (the fastest way through), or None at the end."""
-        if self._pos < len(self._batch):
-            rest = self._batch[self._pos :]
-        else:
-            try:
-                await self._next_batch()
-            except StopAsyncIteration:
-                return None
-            rest = self._batch
-        self._pos = len(self._batch)
-        self._progress.records += len(rest)
-        return rest
+        rest = list(self._rest)
+        if rest:
+            return rest
+        try:
+            return await self._next_batch()
+        except StopAsyncIteration:
+            return None
 
-    async def _next_batch(self) -> None:
+    async def _next_batch(self) -> Batch:
+        """The next non-empty batch, counted as handed out; StopAsyncIteration at the end."""
         if self._source is None:
             raise RuntimeError("use the export stream inside `async with`")
+        if self._last_of is not None:  # that batch was handed out: its file is done
+            self._complete(self._last_of)
+            self._last_of = None
         while True:
             file_num, item = await self._source.next_item()
-            if isinstance(item, list):
-                if item:
-                    self._batch, self._pos = item, 0
-                    return
-            elif item is None:
-                self.completed_files.add(file_num)
-                self._progress.files_done += 1
-            else:
+            if file_num in self._failed:
+                continue
+            if isinstance(item, BaseException):
+                self._decoders.pop(file_num, None)
                 self._raise(item)
+            batch = self._decode(file_num, item)
+            if item is None:
+                if not batch:
+                    self._complete(file_num)
+                    continue
+                self._last_of = file_num
+            if batch:
+                self._progress.records += len(batch)
+                return batch
 
-    def _raise(self, error: BaseException) -> None:
+    def _decode(self, file_num: int, piece: Piece | None) -> Batch:
+        """Decode one piece of a file (None: its end) where it is consumed."""
+        decoder = self._decoders.get(file_num)
+        if decoder is None:
+            decoder = self._decoders[file_num] = FileDecoder(self._campaign_id, file_num)
+        try:
+            if piece is None:
+                del self._decoders[file_num]
+                return decoder.finish()
+            return decoder.take(piece)
+        except NudgescribeError as exc:
+            self._decoders.pop(file_num, None)
+            self._failed.add(file_num)
+            self._raise(exc)
+
+    def _complete(self, file_num: int) -> None:
+        self.completed_files.add(file_num)
+        self._progress.files_done += 1
+
+    def _raise(self, error: BaseException) -> NoReturn:
         if isinstance(error, NudgescribeError):
             error.completed_files = frozenset(self.completed_files)
         raise error
@@ -606,7 +698,7 @@ class _OrderedSource(_Source):
                 item = await recv.receive()
             except anyio.EndOfStream:  # the download task died without a last word
                 item = NudgescribeError(f"file {file_num} ended without its end marker")
-            if not isinstance(item, list):
+            if item is None or isinstance(item, BaseException):
                 recv.close()
                 self._open.discard(recv)
                 self._current = None

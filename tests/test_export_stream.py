@@ -8,8 +8,15 @@ from collections import Counter
 import anyio
 import pytest
 from _helpers import client_tasks
+from aioresponses import aioresponses
 
-from nudgescribe_async import Client, NudgescribeError, ServerError
+from nudgescribe_async import (
+    Client,
+    NudgescribeError,
+    ResponseDecodeError,
+    RetryPolicy,
+    ServerError,
+)
 from nudgescribe_async.testing import Emulator
 
 FETCH = "/v1/messages/fetch"
@@ -106,6 +113,24 @@ async def test_unordered_failure_counts_only_fully_yielded_files(
     assert all(seen[n] == 10 for n in completed)
 
 
+async def test_a_file_that_does_not_decode_ends_the_stream_with_completed_files() -> None:
+    base = "https://api.example.test"
+    with aioresponses() as mock:
+        mock.post(base + "/v1/auth", payload={"access_token": "t"})
+        mock.post(base + "/v1/messages/pages", payload={"num_files": 2})
+        mock.post(base + FETCH, body=b"customer_id,message\r\nc1,hi\r\n", content_type="text/csv")
+        mock.post(base + FETCH, body=b"customer_id,message\r\nc2,a,b\r\n", content_type="text/csv")
+        client = Client(base, email="e", password="pw", api_code="c", retry=RetryPolicy.no_wait())
+        got = []
+        async with client:
+            with pytest.raises(ResponseDecodeError, match="file 1: row 0 has 3 fields") as caught:
+                async with client.messages.stream("camp-1", concurrency=1) as records:
+                    async for r in records:
+                        got.append(r.customer_id)
+    assert got == ["c1"]
+    assert caught.value.completed_files == {0}
+
+
 async def test_shards_cover_the_export_exactly_once(client: Client, emulator: Emulator) -> None:
     cid = emulator.add_campaign("Sharded", files=10, rows=20)
     shards = [await collect(client, cid, file_nums=range(w, 10, 3)) for w in range(3)]
@@ -135,6 +160,23 @@ async def test_progress_counters_follow_the_stream(client: Client, emulator: Emu
         assert records.records == 120
         assert records.bytes > 120 * 50
         assert records.completed_files == {0, 1, 2, 3}
+
+
+async def test_records_and_batches_can_be_mixed_without_loss_or_miscount(
+    client: Client, emulator: Emulator
+) -> None:
+    cid = emulator.add_campaign("Mixed", files=2, rows=300)
+    async with client.messages.stream(cid) as records:
+        first = await records.__anext__()
+        assert records.records == 1
+        rest = await records.batches()
+        assert rest is not None and rest[0].row == 1
+        assert records.records == 1 + len(rest)
+        remaining = [r async for r in records]
+        assert records.records == 600
+        assert await records.batches() is None
+    got = [first, *rest, *remaining]
+    assert [(r.file_num, r.row) for r in got] == [(f, n) for f in range(2) for n in range(300)]
 
 
 async def test_batches_hand_over_whole_decoded_chunks(client: Client, emulator: Emulator) -> None:

@@ -95,6 +95,17 @@ async def test_json_file_of_exactly_1000_rows_warns_that_it_may_be_cut(
     assert len(await client.messages.fetch_file(cid, 0)) == 1500
 
 
+async def test_fetch_file_cut_midway_is_fetched_again_without_repeats(
+    client: Client, emulator: Emulator
+) -> None:
+    cid = emulator.add_campaign("Cut", files=1, rows=400, message_length=200)
+    emulator.faults.truncate(FETCH, times=2, after_bytes=30_000)
+    records = await client.messages.fetch_file(cid, 0)
+    assert [(r.customer_id, r.message) for r in records] == expected_rows(emulator, cid, 0)
+    assert [r.row for r in records] == list(range(400))
+    assert emulator.count(FETCH) == 3
+
+
 async def test_extra_csv_columns_are_kept_by_name(client: Client, emulator: Emulator) -> None:
     records = await client.messages.fetch_file(emulator.campaign_id("Weekend Getaways"), 0)
     assert records[0].extra == {"channel": "channel-0"}

@@ -86,7 +86,7 @@ class Messages(Resource):
         reader = FileReader(
             self._client, check_id(campaign_id), export_type=export_type, run_number=run_number
         )
-        await reader.read(_check_file_num(file_num), collect)
+        await reader.read_records(_check_file_num(file_num), collect)
         return records
 
     async def file_url(self, campaign_id: str, file_num: int) -> PresignedUrl:
