@@ -23,7 +23,7 @@ from typing import Any
 import aiohttp
 
 from . import _config as cfg
-from ._auth import TokenManager, TokenSet, token_expiry
+from ._auth import ACCESS_DEFAULT_LIFETIME, TokenManager, TokenSet, token_expiry
 from ._errors import AuthenticationError, ResponseDecodeError, is_auth_expired
 from ._retry import RetryPolicy, call_with_retries
 from ._secrets import RedactedBytes, RedactedHeaders, SecretStr, secret
@@ -249,7 +249,6 @@ class Client:
         body: Any = None,
         body_factory: BodyFactory | None = None,
         timeout: aiohttp.ClientTimeout | None = None,
-        headers: Mapping[str, str] | None = None,
         replayable: bool = True,
     ) -> aiohttp.ClientResponse:
         """One authenticated request; on `403 auth error`, one refresh and one replay.
@@ -260,7 +259,7 @@ class Client:
         """
         token = await self._auth.token(endpoint=path)
         try:
-            return await self._send_once(method, path, token, body, body_factory, timeout, headers)
+            return await self._send_once(method, path, token, body, body_factory, timeout)
         except AuthenticationError as exc:
             if not is_auth_expired(exc):
                 raise
@@ -269,7 +268,7 @@ class Client:
                 raise
             log.debug("%s %s: token rejected, refreshing once", method, path)
         token = await self._auth.refresh(token, endpoint=path)
-        return await self._send_once(method, path, token, body, body_factory, timeout, headers)
+        return await self._send_once(method, path, token, body, body_factory, timeout)
 
     async def _send_once(
         self,
@@ -279,11 +278,8 @@ class Client:
         body: Any,
         body_factory: BodyFactory | None,
         timeout: aiohttp.ClientTimeout | None,
-        extra_headers: Mapping[str, str] | None,
     ) -> aiohttp.ClientResponse:
         headers = self._headers(token)
-        if extra_headers:
-            headers.update(extra_headers)
         data = body_factory() if body_factory is not None else _dumps(body)
         if body_factory is not None:
             headers.pop("content-type", None)  # multipart sets its own boundary
@@ -350,5 +346,5 @@ def _initial_tokens(access_token: str | None, refresh_token: str | None) -> Toke
     if access_token is None:
         # Only a refresh token: start expired so the first call re-authenticates.
         return TokenSet("", now - 1, refresh_token, None)
-    expires = token_expiry(access_token, expires_in=None, now=now, default=14 * 24 * 3600.0)
+    expires = token_expiry(access_token, expires_in=None, now=now, default=ACCESS_DEFAULT_LIFETIME)
     return TokenSet(access_token, expires, refresh_token, None)

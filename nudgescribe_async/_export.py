@@ -447,7 +447,7 @@ class ExportStream:
         # left of it is its length hint. `_progress.records` counts whole batches taken.
         self._rest: Iterator[MessageRecord] = iter(())
         self._decoders: dict[int, FileDecoder] = {}  # files under way
-        self._failed: set[int] = set()  # files that would not decode: the rest of them is dropped
+        self._undecodable: set[int] = set()  # files that would not decode: their rest is dropped
         self._last_of: int | None = None  # the file whose last batch is being handed out
         self._entered = False
 
@@ -538,7 +538,7 @@ class ExportStream:
             self._last_of = None
         while True:
             file_num, item = await self._source.next_item()
-            if file_num in self._failed:
+            if file_num in self._undecodable:
                 continue
             if isinstance(item, BaseException):
                 self._decoders.pop(file_num, None)
@@ -565,7 +565,7 @@ class ExportStream:
             return decoder.take(piece)
         except NudgescribeError as exc:
             self._decoders.pop(file_num, None)
-            self._failed.add(file_num)
+            self._undecodable.add(file_num)
             self._raise(exc)
 
     def _complete(self, file_num: int) -> None:
