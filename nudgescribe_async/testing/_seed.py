@@ -53,18 +53,7 @@ def add_campaign(
             "extra_columns": extra_columns,
         },
     )
-    campaign.runs[1] = Run(
-        run_number=1,
-        rerun_id=make_id("run", campaign_id, 1),
-        customer_group_id=None,
-        customer_group_name=None,
-        segments_count=len(SEGMENTS),
-        status=status,
-        started_at=now - 86400,
-        completed_at=now - 86000,
-        synthesised=True,
-        segments=SEGMENTS,
-    )
+    campaign.runs[1] = _first_run(campaign_id, now, status, SEGMENTS, group=None)
     state.campaigns[campaign_id] = campaign
     if published:
         export = state.publish(campaign)
@@ -72,6 +61,29 @@ def add_campaign(
         export.published_at = now - 3600
     campaign.status = campaign.stage = status
     return campaign
+
+
+def _first_run(
+    campaign_id: str,
+    now: float,
+    status: str,
+    segments: tuple[str, ...],
+    *,
+    group: CustomerGroup | None,
+) -> Run:
+    """Run #1 of a seeded campaign, finished a day ago (the history synthesises it)."""
+    return Run(
+        run_number=1,
+        rerun_id=make_id("run", campaign_id, 1),
+        customer_group_id=group.customer_group_id if group else None,
+        customer_group_name=group.name if group else None,
+        segments_count=len(segments),
+        status=status,
+        started_at=now - 86400,
+        completed_at=now - 86000,
+        synthesised=True,
+        segments=segments,
+    )
 
 
 def add_group(
@@ -128,18 +140,8 @@ def add_group_campaign(
                 'our "thank you" offer, 15% off, ends Sunday 🎁',
             )
         )
-    campaign.runs[1] = Run(
-        run_number=1,
-        rerun_id=make_id("run", campaign_id, 1),
-        customer_group_id=group.customer_group_id,
-        customer_group_name=group.name,
-        segments_count=len(group.segments()),
-        status="Published",
-        started_at=now - 86400,
-        completed_at=now - 86000,
-        synthesised=True,
-        segments=tuple(sorted(group.segments())),
-    )
+    segments = tuple(sorted(group.segments()))
+    campaign.runs[1] = _first_run(campaign_id, now, "Published", segments, group=group)
     state.campaigns[campaign_id] = campaign
     export = state.publish(campaign)
     export.ready_after = export.spread = 0.0
