@@ -7,16 +7,24 @@ Rules of this file:
    `list(csv.reader(io.StringIO(text), strict=True))` of the whole decoded text (one leading BOM
    stripped), and whatever that call would raise becomes `CSVFormatError` with the record number.
 3. No Python loop per character: exports run to millions of rows. Each chunk is searched with
-   C-speed str methods for a cut point, the last `\\n` outside quotes (quote parity is carried
-   across chunks), and everything before it goes to `csv.reader` in one call. Only the partial
-   record after the cut stays buffered: one partial record plus one chunk. Lines come from
+   C-speed str methods for a cut point, and everything before it goes to one `csv.reader`. The
+   cut is first simply the chunk's last `\\n`; the first time that proves to be inside quotes
+   (rule 4), the decoder counts quotes from then on and cuts at the last `\\n` outside them
+   (quote parity carried across chunks). Files without newlines inside fields, the usual kind,
+   never pay for counting. Only the partial record after the cut stays buffered: one partial
+   record plus one chunk. Lines come from
    `io.StringIO`: `str.splitlines` is no faster and also splits on `\x85`, `\u2028`, ... which
    would end unquoted fields early.
-4. `csv.reader` stays the judge of record boundaries. Parity is fooled only by quotes inside
-   unquoted fields (`5" screen`), which Python's reader accepts; a cut misplaced that way makes
-   the reader end inside a quoted field, and that record is buffered again and re-cut with an
-   exact (slower, regex) scanner. A buffer that grows past `_RESCAN_FLOOR` without a cut is
+4. `csv.reader` stays the judge of record boundaries. A cut inside a quoted field always makes
+   the reader end inside it (strict mode raises at the end of its input); that record is
+   buffered again and re-cut with an exact (slower, regex) scanner. Parity is fooled only by
+   quotes inside unquoted fields (`5" screen`), which Python's reader accepts, and recovers the
+   same way. A buffer that grows past `_RESCAN_FLOOR` without a cut is
    re-checked the same way, so such input cannot make the decoder hold back the whole stream.
+5. Records come out in lists of at most `size`, parsed as they are taken (`feed_batches`): with
+   few records alive at a time, the garbage collector stays idle (a whole chunk's rows held at
+   once set it scanning, and promoting, several times per chunk). A call's batches are taken to
+   the end before the next call, which is refused until then.
 """
 
 from __future__ import annotations
@@ -25,10 +33,20 @@ import codecs
 import csv
 import io
 import re
+from collections.abc import Generator, Iterator
+from itertools import islice
 
 __all__ = ["CSVFormatError", "IncrementalCSVDecoder"]
 
 _BOM = "\ufeff"
+
+# Records per batch from `feed_batches`: well under the garbage collector's first threshold (700
+# net allocations of container objects) even with the records made from them (rule 5).
+BATCH_ROWS = 128
+
+Rows = list[list[str]]
+# Yields batches of records; returns the unfinished tail of the text (a misplaced cut) or "".
+Parsing = Generator[Rows, None, str]
 
 # Buffered characters without a cut point before the exact scanner double-checks the parity scan
 # (then again each time the buffer doubles). Ordinary long records never pay for the slower scan.
@@ -86,10 +104,12 @@ class IncrementalCSVDecoder:
         self._utf8 = codecs.getincrementaldecoder("utf-8")()
         self._parts: list[str] = []  # decoded text after the last cut, oldest first
         self._size = 0  # total length of _parts
-        self._odd = False  # _parts hold an odd number of quote characters
+        self._odd = False  # _parts hold an odd number of quote characters (when counting)
+        self._counting = False  # cut by quote parity, not at the last newline (rule 3)
         self._rescan_at = _RESCAN_FLOOR  # _size at which the exact scanner takes over (rule 4)
         self._started = False  # the first character went by (a BOM is only stripped there)
         self._finished = False
+        self._taking = False  # batches of the last call are still to be taken (rule 5)
         self._error: CSVFormatError | None = None
         self._records = 0
 
@@ -98,54 +118,68 @@ class IncrementalCSVDecoder:
         """Records returned so far."""
         return self._records
 
-    def feed(self, chunk: bytes) -> list[list[str]]:
+    def feed(self, chunk: bytes) -> Rows:
         """Return every record completed by this chunk.
 
         The header row is a record like any other.
         """
-        self._check_usable()
-        try:
-            rows = self._feed(chunk)
-        except CSVFormatError as exc:
-            self._error = exc
-            raise
-        self._records += len(rows)
-        return rows
+        return [row for rows in self.feed_batches(chunk) for row in rows]
 
-    def finish(self) -> list[list[str]]:
+    def finish(self) -> Rows:
         """End of input: return the last records.
 
         Raises CSVFormatError on unterminated quotes or a truncated multi-byte character.
         """
-        self._check_usable()
-        self._finished = True
-        try:
-            rows = self._finish()
-        except CSVFormatError as exc:
-            self._error = exc
-            raise
-        self._records += len(rows)
-        return rows
+        return [row for rows in self.finish_batches() for row in rows]
 
-    def _check_usable(self) -> None:
-        if self._error is not None:
-            raise CSVFormatError(self._error.row, self._error.reason)
-        if self._finished:
-            raise ValueError("the CSV decoder is finished")
+    def feed_batches(self, chunk: bytes, size: int = BATCH_ROWS) -> Iterator[Rows]:
+        """`feed`, lazily: the records in lists of at most `size`, parsed as they are taken.
 
-    def _feed(self, chunk: bytes) -> list[list[str]]:
+        Records before an error in the chunk come out before the error is raised.
+        """
+        self._begin()
         try:
             text = self._utf8.decode(chunk)
         except UnicodeDecodeError as exc:
             # The decoder kept its state: decode what precedes the bad byte, so that earlier
             # errors win and the record count is right, then report the bad byte itself.
             data = self._utf8.getstate()[0] + bytes(chunk)
-            rows = self._take(data[: exc.start].decode("utf-8"))
-            row = self._records + len(rows) + 1
-            raise CSVFormatError(row, f"invalid UTF-8 ({exc.reason})") from None
-        return self._take(text)
+            return self._taken(self._bad_utf8(data[: exc.start].decode("utf-8"), exc.reason, size))
+        return self._taken(self._take(text, size))
 
-    def _finish(self) -> list[list[str]]:
+    def finish_batches(self, size: int = BATCH_ROWS) -> Iterator[Rows]:
+        """`finish`, lazily, like `feed_batches`."""
+        self._begin()
+        self._finished = True
+        return self._taken(self._finish(size))
+
+    def _begin(self) -> None:
+        if self._error is not None:
+            raise CSVFormatError(self._error.row, self._error.reason)
+        if self._finished:
+            raise ValueError("the CSV decoder is finished")
+        if self._taking:
+            raise RuntimeError("take every batch of the previous call before the next one")
+        self._taking = True
+
+    def _taken(self, batches: Iterator[Rows]) -> Iterator[Rows]:
+        """Count the records as they go out; remember an error for later calls."""
+        try:
+            for rows in batches:
+                self._records += len(rows)
+                yield rows
+        except CSVFormatError as exc:
+            self._error = exc
+            self._taking = False
+            raise
+        # Left unfinished (GeneratorExit), the call still holds the decoder: records would be lost.
+        self._taking = False
+
+    def _bad_utf8(self, text: str, reason: str, size: int) -> Iterator[Rows]:
+        yield from self._take(text, size)
+        raise CSVFormatError(self._records + 1, f"invalid UTF-8 ({reason})")
+
+    def _finish(self, size: int) -> Iterator[Rows]:
         try:
             self._utf8.decode(b"", final=True)
             truncated = False
@@ -154,7 +188,7 @@ class IncrementalCSVDecoder:
         text = "".join(self._parts)
         self._parts = []
         try:
-            rows, _ = self._parse(text, base=self._records, final=True)
+            yield from self._parse(text, final=True, size=size)
         except CSVFormatError as exc:
             if truncated and exc.reason == _END_OF_DATA_REASON:
                 raise CSVFormatError(exc.row, _TRUNCATED) from None
@@ -162,31 +196,30 @@ class IncrementalCSVDecoder:
         if truncated:
             # The cut-off character ends the input: it belongs to the last record, or starts one.
             starts_record = not text or text.endswith(("\n", "\r"))
-            raise CSVFormatError(self._records + len(rows) + int(starts_record), _TRUNCATED)
-        return rows
+            raise CSVFormatError(self._records + int(starts_record), _TRUNCATED)
 
-    def _take(self, text: str) -> list[list[str]]:
-        """Buffer decoded text; parse and return the records it completes."""
+    def _take(self, text: str, size: int) -> Iterator[Rows]:
+        """Buffer decoded text; parse the records it completes."""
         if not self._started and text:
             self._started = True
             text = text.removeprefix(_BOM)
         if not text:
-            return []
+            return
         self._parts.append(text)
         self._size += len(text)
-        if text.count('"') % 2:
+        if self._counting and text.count('"') % 2:
             self._odd = not self._odd
-        rows: list[list[str]] = []
         for _ in range(2):  # a second round only after a misplaced cut (rule 4)
             head = self._cut()
             if not head:
-                break
-            got, rest = self._parse(head, base=self._records + len(rows), final=False)
-            rows += got
+                return
+            rest = yield from self._parse(head, final=False, size=size)
             if not rest:
-                break
+                return
             self._unread(rest)
-        return rows
+            if not self._counting:  # newlines inside quotes: count quotes from now on
+                self._counting = True
+                self._odd = sum(part.count('"') for part in self._parts) % 2 == 1
 
     def _cut(self) -> str:
         """Remove and return the buffered text up to the last record boundary ('' if none)."""
@@ -202,14 +235,17 @@ class IncrementalCSVDecoder:
         else:
             # Earlier parts hold no newline outside quotes, so only the newest one is searched.
             last = self._parts[-1]
-            cut = _after_last_unquoted_newline(last, odd_at_end=self._odd)
+            if self._counting:
+                cut = _after_last_unquoted_newline(last, odd_at_end=self._odd)
+            else:
+                cut = last.rfind("\n") + 1 or -1
             if cut < 0:
                 return ""
             head = "".join(self._parts[:-1]) + last[:cut]
             tail = last[cut:]
         self._parts = [tail] if tail else []
         self._size = len(tail)
-        self._odd = tail.count('"') % 2 == 1
+        self._odd = self._counting and tail.count('"') % 2 == 1
         self._rescan_at = _RESCAN_FLOOR
         return head
 
@@ -221,28 +257,45 @@ class IncrementalCSVDecoder:
             self._odd = not self._odd
         self._rescan_at = 0
 
-    def _parse(self, text: str, *, base: int, final: bool) -> tuple[list[list[str]], str]:
-        """Records in `text`, which starts a record, plus the unfinished tail if it ends inside
-        quotes (only possible when not `final`). `base`: records before `text`, for errors."""
-        try:
-            # Almost always the text parses: take its records in one C call; only a failure needs
-            # the record-by-record loop below, which knows where the last good record ended.
-            return list(csv.reader(io.StringIO(text), strict=True)), ""
-        except csv.Error:
-            pass
-        rows: list[list[str]] = []
+    def _parse(self, text: str, *, final: bool, size: int) -> Parsing:
+        """Records in `text`, which starts a record, in batches; returns the unfinished tail if
+        the text ends inside quotes (only possible when not `final`)."""
         reader = csv.reader(io.StringIO(text), strict=True)
-        lines = 0
-        try:
-            for row in reader:
-                rows.append(row)
-                lines = reader.line_num
-        except csv.Error as exc:
-            message = str(exc)
-            if message == _END_OF_DATA and not final:
-                return rows, text.split("\n", lines)[lines]
-            raise CSVFormatError(base + len(rows) + 1, _reason(message)) from None
-        return rows, ""
+        while True:
+            lines = reader.line_num  # a record boundary: where the next batch starts
+            try:
+                rows = list(islice(reader, size))
+            except csv.Error:
+                break
+            if not rows:
+                return ""
+            yield rows
+        # Almost never: only a failure needs the record-by-record loop, which knows where the
+        # last good record ended. It starts again where the failed batch started.
+        rows, rest, reason = _parse_exact(text.split("\n", lines)[lines], final=final)
+        for i in range(0, len(rows), size):
+            yield rows[i : i + size]
+        if reason is not None:
+            raise CSVFormatError(self._records + 1, reason)
+        return rest
+
+
+def _parse_exact(text: str, *, final: bool) -> tuple[Rows, str, str | None]:
+    """Record by record: the good records, the unfinished tail when `text` ends inside quotes
+    (only when not `final`), and the reason the next record is malformed (None if none is)."""
+    rows: Rows = []
+    reader = csv.reader(io.StringIO(text), strict=True)
+    lines = 0
+    try:
+        for row in reader:
+            rows.append(row)
+            lines = reader.line_num
+    except csv.Error as exc:
+        message = str(exc)
+        if message == _END_OF_DATA and not final:
+            return rows, text.split("\n", lines)[lines], None
+        return rows, "", _reason(message)
+    return rows, "", None
 
 
 def _reason(message: str) -> str:

@@ -22,7 +22,6 @@ Rules of this file:
 from __future__ import annotations
 
 import enum
-import math
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from operator import length_hint
@@ -33,12 +32,12 @@ from urllib.parse import urlsplit
 import aiohttp
 import anyio
 from anyio.abc import TaskGroup
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from ._config import is_loopback_host
 from ._convert import bare_or_under, parse_datetime, pick
 from ._csv import CSVFormatError, IncrementalCSVDecoder
 from ._errors import APIError, NudgescribeError, ResponseDecodeError
+from ._queue import Queue, Slots
 from ._retry import call_with_retries
 from ._secrets import RedactedUrl
 from ._transport import decode_json, map_transport_errors, read_json, safe_endpoint, send
@@ -104,18 +103,22 @@ class RecordDecoder:
         self._extra: list[tuple[int, str]] = []
         self.rows = 0  # data rows seen, delivered or skipped
 
-    def feed(self, chunk: bytes) -> Batch:
-        return self._records(self._call(self._csv.feed, chunk))
+    def feed(self, chunk: bytes) -> Iterator[Batch]:
+        """The records this chunk completes, in batches decoded as they are taken (take them all
+        before the next call)."""
+        return self._batches(self._csv.feed_batches(chunk))
 
-    def finish(self) -> Batch:
-        batch = self._records(self._call(self._csv.finish))
+    def finish(self) -> Iterator[Batch]:
+        yield from self._batches(self._csv.finish_batches())
         if self._header is None:
             raise self._error("the file is empty: no header row")
-        return batch
 
-    def _call(self, fn: Callable[..., list[list[str]]], *args: bytes) -> list[list[str]]:
+    def _batches(self, slices: Iterator[list[list[str]]]) -> Iterator[Batch]:
         try:
-            return fn(*args)
+            for rows in slices:
+                batch = self._records(rows)
+                if batch:
+                    yield batch
         except CSVFormatError as exc:
             raise self._error(f"malformed CSV at row {exc.row}: {exc.reason}") from exc
 
@@ -193,21 +196,23 @@ class FileDecoder:
         self._json_rows = 0  # rows of the json export handed on
         self._json = False
 
-    def take(self, piece: Piece) -> Batch:
+    def take(self, piece: Piece) -> Iterator[Batch]:
+        """The batches this piece completes, decoded as they are taken (take them all before the
+        next call)."""
         if isinstance(piece, bytes):
             return self._csv.feed(piece)
         if isinstance(piece, list):  # the json export: every row at once
             self._json = True
             fresh = piece[self._json_rows :]
             self._json_rows += len(fresh)
-            return fresh
+            return iter((fresh,) if fresh else ())
         # RESTART: the rows decoded so far were handed on; a record cut short is not lost, the
         # new copy holds it whole.
         self._csv = RecordDecoder(*self._ids, skip=self._csv.rows)
-        return []
+        return iter(())
 
-    def finish(self) -> Batch:
-        return [] if self._json else self._csv.finish()
+    def finish(self) -> Iterator[Batch]:
+        return iter(()) if self._json else self._csv.finish()
 
 
 def records_from_json(data: Any, campaign_id: str, file_num: int) -> Batch:
@@ -312,13 +317,11 @@ class FileReader:
         decoder = FileDecoder(self._campaign_id, file_num)
 
         async def put(piece: Piece) -> None:
-            batch = decoder.take(piece)
-            if batch:
+            for batch in decoder.take(piece):
                 await sink(batch)
 
         await self.read(file_num, put)
-        batch = decoder.finish()
-        if batch:
+        for batch in decoder.finish():
             await sink(batch)
 
     async def read(self, file_num: int, put: Put) -> None:
@@ -448,7 +451,11 @@ class ExportStream:
         self._rest: Iterator[MessageRecord] = iter(())
         self._decoders: dict[int, FileDecoder] = {}  # files under way
         self._undecodable: set[int] = set()  # files that would not decode: their rest is dropped
-        self._last_of: int | None = None  # the file whose last batch is being handed out
+        # The batches of the last piece taken from the source, decoded as they are handed out;
+        # the file they belong to, and whether that piece was the file's end.
+        self._pending: Iterator[Batch] = iter(())
+        self._pending_file = -1
+        self._pending_end = False
         self._entered = False
 
     @property
@@ -505,9 +512,6 @@ class ExportStream:
             if exc is not None and _only_holds(raised, exc):
                 return None
             raise
-        finally:
-            if self._source is not None:
-                self._source.close()
         return None
 
     def __aiter__(self) -> ExportStream:
@@ -533,40 +537,50 @@ class ExportStream:
         """The next non-empty batch, counted as handed out; StopAsyncIteration at the end."""
         if self._source is None:
             raise RuntimeError("use the export stream inside `async with`")
-        if self._last_of is not None:  # that batch was handed out: its file is done
-            self._complete(self._last_of)
-            self._last_of = None
         while True:
+            batch = self._take_pending()
+            if batch is not None:
+                self._progress.records += len(batch)
+                return batch
             file_num, item = await self._source.next_item()
             if file_num in self._undecodable:
                 continue
             if isinstance(item, BaseException):
                 self._decoders.pop(file_num, None)
                 self._raise(item)
-            batch = self._decode(file_num, item)
+            self._pending = self._decode(file_num, item)
+            self._pending_file, self._pending_end = file_num, item is None
             if item is None:
-                if not batch:
-                    self._complete(file_num)
-                    continue
-                self._last_of = file_num
-            if batch:
-                self._progress.records += len(batch)
-                return batch
+                # The source hands out ready items without yielding (see _queue): let the
+                # event loop's other tasks run once per file.
+                await anyio.lowlevel.checkpoint()
 
-    def _decode(self, file_num: int, piece: Piece | None) -> Batch:
-        """Decode one piece of a file (None: its end) where it is consumed."""
+    def _take_pending(self) -> Batch | None:
+        """The next batch of the last piece; once they are all handed out, a file that ended
+        with that piece is complete."""
+        try:
+            for batch in self._pending:
+                return batch
+        except NudgescribeError as exc:
+            self._decoders.pop(self._pending_file, None)
+            self._undecodable.add(self._pending_file)
+            self._pending_end = False
+            self._raise(exc)
+        if self._pending_end:
+            self._pending_end = False
+            self._complete(self._pending_file)
+        return None
+
+    def _decode(self, file_num: int, piece: Piece | None) -> Iterator[Batch]:
+        """Decode one piece of a file (None: its end) where it is consumed, as it is taken."""
         decoder = self._decoders.get(file_num)
         if decoder is None:
             decoder = self._decoders[file_num] = FileDecoder(self._campaign_id, file_num)
-        try:
-            if piece is None:
-                del self._decoders[file_num]
-                return decoder.finish()
-            return decoder.take(piece)
-        except NudgescribeError as exc:
-            self._decoders.pop(file_num, None)
-            self._undecodable.add(file_num)
-            self._raise(exc)
+        if piece is None:
+            del self._decoders[file_num]
+            yield from decoder.finish()
+        else:
+            yield from decoder.take(piece)
 
     def _complete(self, file_num: int) -> None:
         self.completed_files.add(file_num)
@@ -586,7 +600,8 @@ def _only_holds(raised: BaseException, original: BaseException) -> bool:
 
 
 class _Source:
-    """Where the iterator's items come from; `run` is the task that fills it."""
+    """Where the iterator's items come from: `run` is the task that starts `concurrency`
+    workers, which share one iterator of file numbers (the sliding window of rule 5)."""
 
     def __init__(self, reader: FileReader, nums: Sequence[int], concurrency: int) -> None:
         self._reader = reader
@@ -595,13 +610,21 @@ class _Source:
         self._failed = False  # once a file has failed for good, start no other
 
     async def run(self) -> None:
+        todo = iter(self._nums)
+        async with anyio.create_task_group() as tg:
+            for _ in range(min(self._concurrency, len(self._nums))):
+                tg.start_soon(self._worker, todo)
+        self._end()
+
+    async def _worker(self, todo: Iterator[int]) -> None:
+        raise NotImplementedError
+
+    def _end(self) -> None:
+        """Every worker is done: the iterator ends after the items already queued."""
         raise NotImplementedError
 
     async def next_item(self) -> tuple[int, Item]:
         """The next (file_num, item); StopAsyncIteration when every file is done."""
-        raise NotImplementedError
-
-    def close(self) -> None:
         raise NotImplementedError
 
     async def _read_into(self, file_num: int, put: Callable[[Item], Awaitable[None]]) -> None:
@@ -615,103 +638,70 @@ class _Source:
 
 
 class _UnorderedSource(_Source):
-    """`concurrency` workers share one bounded channel: rows as they arrive."""
+    """The workers share one queue of `concurrency` items: rows as they arrive."""
 
     def __init__(self, reader: FileReader, nums: Sequence[int], concurrency: int) -> None:
         super().__init__(reader, nums, concurrency)
-        self._send, self._recv = anyio.create_memory_object_stream[tuple[int, Item]](concurrency)
-        self._todo = iter(nums)
-        self._clones: list[MemoryObjectSendStream[tuple[int, Item]]] = []
+        self._items: Queue[tuple[int, Item]] = Queue(concurrency)
 
-    async def run(self) -> None:
-        async with self._send, anyio.create_task_group() as tg:
-            for _ in range(min(self._concurrency, len(self._nums))):
-                clone = self._send.clone()
-                self._clones.append(clone)
-                tg.start_soon(self._worker, clone)
+    async def _worker(self, todo: Iterator[int]) -> None:
+        for file_num in todo:
+            if self._failed:
+                return
 
-    async def _worker(self, send: MemoryObjectSendStream[tuple[int, Item]]) -> None:
-        async with send:
-            for file_num in self._todo:  # shared iterator: a sliding window
-                if self._failed:
-                    return
+            async def put(item: Item, file_num: int = file_num) -> None:
+                await self._items.put((file_num, item))
 
-                async def put(item: Item, file_num: int = file_num) -> None:
-                    await send.send((file_num, item))
+            await self._read_into(file_num, put)
 
-                await self._read_into(file_num, put)
+    def _end(self) -> None:
+        self._items.end()
 
     async def next_item(self) -> tuple[int, Item]:
         try:
-            return await self._recv.receive()
+            return await self._items.take()
         except anyio.EndOfStream:
             raise StopAsyncIteration from None
 
-    def close(self) -> None:
-        self._recv.close()
-        self._send.close()
-        for clone in self._clones:
-            clone.close()
-
 
 class _OrderedSource(_Source):
-    """Files in `file_num` order: up to `concurrency` files download ahead, each into its own
-    channel; a slot frees when the consumer has read a file to its end."""
+    """Files in `file_num` order: up to `concurrency` files download ahead, each into a queue of
+    its own; a slot frees when the consumer has read a file to its end."""
 
     def __init__(self, reader: FileReader, nums: Sequence[int], concurrency: int) -> None:
         super().__init__(reader, nums, concurrency)
-        self._slots = anyio.Semaphore(concurrency)
-        self._files_send, self._files_recv = anyio.create_memory_object_stream[
-            tuple[int, MemoryObjectReceiveStream[Item]]
-        ](concurrency)
-        self._current: tuple[int, MemoryObjectReceiveStream[Item]] | None = None
-        self._open: set[MemoryObjectReceiveStream[Item]] = set()
-        self._sends: set[MemoryObjectSendStream[Item]] = set()
+        self._slots = Slots(concurrency)
+        # The files started, in file order (a worker takes its file number as it gets its slot),
+        # each with the queue of its items.
+        self._files: Queue[tuple[int, Queue[Item]]] = Queue()
+        self._current: tuple[int, Queue[Item]] | None = None
 
-    async def run(self) -> None:
-        async with self._files_send, anyio.create_task_group() as tg:
-            for file_num in self._nums:
-                await self._slots.acquire()
-                if self._failed:
-                    return
-                # Unbounded per file: the window of `concurrency` files is the bound.
-                send, recv = anyio.create_memory_object_stream[Item](math.inf)
-                self._open.add(recv)
-                self._sends.add(send)
-                await self._files_send.send((file_num, recv))
-                tg.start_soon(self._download, file_num, send)
+    async def _worker(self, todo: Iterator[int]) -> None:
+        while True:
+            await self._slots.acquire()
+            file_num = next(todo, None)
+            if file_num is None or self._failed:
+                self._slots.release()
+                return
+            items: Queue[Item] = Queue()  # unbounded: the window of files is the bound
+            await self._files.put((file_num, items))
+            await self._read_into(file_num, items.put)
 
-    async def _download(self, file_num: int, send: MemoryObjectSendStream[Item]) -> None:
-        async with send:
-            await self._read_into(file_num, send.send)
-        self._sends.discard(send)
+    def _end(self) -> None:
+        self._files.end()
 
     async def next_item(self) -> tuple[int, Item]:
-        while True:
-            if self._current is None:
-                try:
-                    self._current = await self._files_recv.receive()
-                except anyio.EndOfStream:
-                    raise StopAsyncIteration from None
-            file_num, recv = self._current
+        if self._current is None:
             try:
-                item = await recv.receive()
-            except anyio.EndOfStream:  # the download task died without a last word
-                item = NudgescribeError(f"file {file_num} ended without its end marker")
-            if item is None or isinstance(item, BaseException):
-                recv.close()
-                self._open.discard(recv)
-                self._current = None
-                self._slots.release()
-            return file_num, item
-
-    def close(self) -> None:
-        self._files_recv.close()
-        self._files_send.close()
-        for recv in self._open:
-            recv.close()
-        for sender in self._sends:
-            sender.close()
+                self._current = await self._files.take()
+            except anyio.EndOfStream:
+                raise StopAsyncIteration from None
+        file_num, items = self._current
+        item = await items.take()
+        if item is None or isinstance(item, BaseException):
+            self._current = None
+            self._slots.release()
+        return file_num, item
 
 
 def _check_file_nums(file_nums: Iterable[int] | None) -> list[int] | None:

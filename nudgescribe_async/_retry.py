@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -107,7 +108,7 @@ async def call_with_retries(
     what: str,
 ) -> T:
     """Run `attempt` until it succeeds, the policy says stop, or the deadline is near."""
-    deadline = anyio.current_time() + policy.deadline
+    deadline = time.monotonic() + policy.deadline
     tries = 0
     while True:
         tries += 1
@@ -117,7 +118,7 @@ async def call_with_retries(
             if tries >= policy.attempts or not should_retry(exc, idempotent=idempotent):
                 raise
             wait = backoff(policy, tries, retry_after=retry_after_of(exc))
-            if anyio.current_time() + wait > deadline:
+            if time.monotonic() + wait > deadline:
                 raise
             log.debug(
                 "retrying %s in %.2fs after %s (try %d)", what, wait, type(exc).__name__, tries

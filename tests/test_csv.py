@@ -42,15 +42,20 @@ def reference(text: str) -> list[list[str]] | int:
             return len(rows) + 1
 
 
-def decode(chunks: list[bytes]) -> list[list[str]] | int:
-    """Feed every chunk then finish: the records, or the record number of the CSVFormatError."""
+def decode(chunks: list[bytes], size: int = _csv.BATCH_ROWS) -> list[list[str]] | int:
+    """Feed every chunk then finish, taking batches of at most `size` records: the records, or
+    the record number of the CSVFormatError."""
     decoder = IncrementalCSVDecoder()
     rows: list[list[str]] = []
+    calls = [*(lambda c=c: decoder.feed_batches(c, size) for c in chunks)]
+    calls.append(lambda: decoder.finish_batches(size))
     try:
-        for chunk in chunks:
-            rows += decoder.feed(chunk)
-        rows += decoder.finish()
+        for call in calls:
+            for batch in call():
+                assert 0 < len(batch) <= size
+                rows += batch
     except CSVFormatError as exc:
+        assert decoder.records == len(rows)  # every record before the error came out
         return exc.row
     assert decoder.records == len(rows)
     return rows
@@ -77,10 +82,11 @@ def split_points(draw: st.DrawFn, data: bytes) -> list[int]:
     rows=st.lists(st.lists(fields, max_size=5), max_size=8),
     lineterminator=st.sampled_from(["\r\n", "\n"]),
     bom=st.booleans(),
+    size=st.sampled_from([1, 2, 3, _csv.BATCH_ROWS]),
     data=st.data(),
 )
 def test_any_chunking_of_written_csv_gives_what_csv_reader_gives(
-    rows: list[list[str]], lineterminator: str, bom: bool, data: st.DataObject
+    rows: list[list[str]], lineterminator: str, bom: bool, size: int, data: st.DataObject
 ) -> None:
     out = io.StringIO()
     csv.writer(out, lineterminator=lineterminator).writerows(rows)
@@ -91,7 +97,7 @@ def test_any_chunking_of_written_csv_gives_what_csv_reader_gives(
     # A first field starting with U+FEFF is indistinguishable from a BOM, so the reference is
     # the payload less one leading BOM. Where csv.writer leaves a bare "\r" unquoted
     # (lineterminator="\n"), csv.reader refuses the text: the decoder must fail at that record.
-    assert decode(chunks) == reference(payload.decode().removeprefix("\ufeff"))
+    assert decode(chunks, size) == reference(payload.decode().removeprefix("\ufeff"))
 
 
 @pytest.mark.parametrize("scanner", ["quote parity", "exact rescan"])
@@ -100,10 +106,11 @@ def test_any_chunking_of_written_csv_gives_what_csv_reader_gives(
     text=st.lists(st.sampled_from(['"', ",", "\n", "\r", "a", "é", "😀"]), max_size=40).map(
         "".join
     ),
+    size=st.sampled_from([1, 2, _csv.BATCH_ROWS]),
     data=st.data(),
 )
 def test_hand_made_csv_with_stray_quotes_and_errors_decodes_like_csv_reader(
-    scanner: str, text: str, data: st.DataObject
+    scanner: str, text: str, size: int, data: st.DataObject
 ) -> None:
     # Quotes inside unquoted fields (accepted by csv.reader) fool the quote-parity cut; the
     # decoder must recover. With a zero floor every uncut buffer goes to the exact scanner.
@@ -111,7 +118,7 @@ def test_hand_made_csv_with_stray_quotes_and_errors_decodes_like_csv_reader(
     chunks = split_at(payload, data.draw(split_points(payload)))
     floor = 0 if scanner == "exact rescan" else _csv._RESCAN_FLOOR
     with mock.patch.object(_csv, "_RESCAN_FLOOR", floor):
-        assert decode(chunks) == reference(text)
+        assert decode(chunks, size) == reference(text)
 
 
 TRICKY = (
@@ -144,6 +151,18 @@ def test_feed_returns_complete_records_before_the_input_ends() -> None:
     assert decoder.feed(b'ing"\r\n') == [["2", "still typing"]]
     assert decoder.finish() == []
     assert decoder.records == 3
+
+
+def test_a_newline_inside_quotes_at_the_end_of_a_chunk_does_not_end_the_record() -> None:
+    decoder = IncrementalCSVDecoder()
+
+    assert decoder.feed(b'id,message\n1,"two\n') == [["id", "message"]]
+    assert decoder.feed(b'lines"\n2,"a ""quote""\nand"\n3,x\n') == [
+        ["1", "two\nlines"],
+        ["2", 'a "quote"\nand'],
+        ["3", "x"],
+    ]
+    assert decoder.finish() == []
 
 
 def test_blank_lines_are_empty_records_as_in_csv_reader() -> None:
@@ -233,6 +252,45 @@ def test_a_stray_quote_does_not_hold_back_the_rest_of_the_stream() -> None:
 
     assert len(streamed) > len(lines) // 2
     assert streamed + decoder.finish() == reference(payload.decode())
+
+
+def test_batches_are_parsed_as_taken_and_hold_every_record_once() -> None:
+    payload = b"id,message\n" + b"".join(b'%d,"hi, %d"\n' % (i, i) for i in range(1000))
+    decoder = IncrementalCSVDecoder()
+
+    batches = decoder.feed_batches(payload, 100)
+    assert decoder.records == 0  # nothing parsed before it is taken
+    first = next(batches)
+    assert len(first) == 100
+    assert decoder.records == 100
+    rest = [row for batch in batches for row in batch]
+
+    assert [*first, *rest] == reference(payload.decode())
+    assert list(decoder.finish_batches()) == []
+
+
+def test_records_before_an_error_in_the_same_chunk_come_out_first() -> None:
+    decoder = IncrementalCSVDecoder()
+    taken: list[list[str]] = []
+
+    with pytest.raises(CSVFormatError) as caught:
+        for batch in decoder.feed_batches(b'id\n1\n2\n"3"x\n4\n', 2):
+            taken += batch
+
+    assert taken == [["id"], ["1"], ["2"]]
+    assert caught.value.row == 4
+
+
+def test_a_call_before_the_last_ones_batches_are_taken_is_refused() -> None:
+    # Otherwise records would come out of order, or be lost with the batches left behind.
+    decoder = IncrementalCSVDecoder()
+    batches = decoder.feed_batches(b"a\nb\nc\n", 1)
+    assert next(batches) == [["a"]]
+
+    with pytest.raises(RuntimeError, match="previous call"):
+        decoder.feed(b"d\n")
+    assert [*batches] == [[["b"]], [["c"]]]
+    assert decoder.feed(b"d\n") == [["d"]]
 
 
 def test_decoder_keeps_raising_after_a_format_error() -> None:

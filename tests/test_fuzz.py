@@ -122,7 +122,8 @@ def test_export_decoder_on_random_bytes_gives_rows_or_a_decode_error_naming_the_
     points = sorted({min(c, len(body)) for c in cuts})
     chunks = [body[a:b] for a, b in zip([0, *points], [*points, len(body)], strict=True)]
     try:
-        records = [r for chunk in chunks for r in decoder.feed(chunk)] + decoder.finish()
+        records = [r for chunk in chunks for batch in decoder.feed(chunk) for r in batch]
+        records += [r for batch in decoder.finish() for r in batch]
     except ResponseDecodeError as exc:
         error = str(exc)
         assert "camp" in error
