@@ -101,7 +101,7 @@ class IncrementalCSVDecoder:
     """
 
     def __init__(self) -> None:
-        self._utf8 = codecs.getincrementaldecoder("utf-8")()
+        self._pending = b""  # the start of a UTF-8 sequence cut by the end of the last chunk
         self._parts: list[str] = []  # decoded text after the last cut, oldest first
         self._size = 0  # total length of _parts
         self._odd = False  # _parts hold an odd number of quote characters (when counting)
@@ -138,13 +138,15 @@ class IncrementalCSVDecoder:
         Records before an error in the chunk come out before the error is raised.
         """
         self._begin()
+        data = self._pending + chunk if self._pending else chunk
         try:
-            text = self._utf8.decode(chunk)
+            # The C decoder itself, not codecs' incremental wrapper, which copies every chunk.
+            text, used = codecs.utf_8_decode(data, "strict", False)
         except UnicodeDecodeError as exc:
-            # The decoder kept its state: decode what precedes the bad byte, so that earlier
-            # errors win and the record count is right, then report the bad byte itself.
-            data = self._utf8.getstate()[0] + bytes(chunk)
+            # Decode what precedes the bad byte, so that earlier errors win and the record
+            # count is right, then report the bad byte itself.
             return self._taken(self._bad_utf8(data[: exc.start].decode("utf-8"), exc.reason, size))
+        self._pending = data[used:]
         return self._taken(self._take(text, size))
 
     def finish_batches(self, size: int = BATCH_ROWS) -> Iterator[Rows]:
@@ -180,11 +182,7 @@ class IncrementalCSVDecoder:
         raise CSVFormatError(self._records + 1, f"invalid UTF-8 ({reason})")
 
     def _finish(self, size: int) -> Iterator[Rows]:
-        try:
-            self._utf8.decode(b"", final=True)
-            truncated = False
-        except UnicodeDecodeError:
-            truncated = True
+        truncated = bool(self._pending)
         text = "".join(self._parts)
         self._parts = []
         try:

@@ -23,10 +23,19 @@ from __future__ import annotations
 
 import enum
 import warnings
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from operator import length_hint
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, NoReturn
+from types import AsyncGeneratorType, TracebackType
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, cast
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -456,6 +465,7 @@ class ExportStream:
         self._pending: Iterator[Batch] = iter(())
         self._pending_file = -1
         self._pending_end = False
+        self._iterator: AsyncGeneratorType[MessageRecord, None] | None = None
         self._entered = False
 
     @property
@@ -504,6 +514,10 @@ class ExportStream:
         tg, self._tg = self._tg, None
         if tg is None:
             return None
+        iterator, self._iterator = self._iterator, None
+        if iterator is not None and not iterator.ag_running:
+            await iterator.aclose()
+        self._source, self._rest = None, iter(())
         tg.cancel_scope.cancel()
         try:
             await tg.__aexit__(exc_type, exc, tb)
@@ -514,14 +528,29 @@ class ExportStream:
             raise
         return None
 
-    def __aiter__(self) -> ExportStream:
-        return self
+    def __aiter__(self) -> AsyncIterator[MessageRecord]:
+        if self._iterator is None:
+            self._iterator = cast("AsyncGeneratorType[MessageRecord, None]", self._iterate())
+        return self._iterator
 
-    async def __anext__(self) -> MessageRecord:
-        for record in self._rest:
-            return record
-        self._rest = iter(await self._next_batch())
-        return next(self._rest)
+    def __anext__(self) -> Awaitable[MessageRecord]:
+        return self.__aiter__().__anext__()
+
+    async def _iterate(self) -> AsyncGenerator[MessageRecord, None]:
+        """One generator serves every `async for` and `anext()`: a step of an async generator
+        costs about a third less than a call of an `async def __anext__`, which shows when it
+        is paid per record. It holds no task group or cancel scope across its `yield`."""
+        while True:
+            for record in self._rest:
+                yield record
+            try:
+                batch = await self._next_batch()
+            except StopAsyncIteration:
+                return
+            except BaseException:
+                self._iterator = None  # this generator ends with the error; a new one goes on
+                raise
+            self._rest = iter(batch)
 
     async def batches(self) -> Batch | None:
         """The next batch of records as decoded (the fastest way through), or None at the end."""

@@ -131,6 +131,28 @@ async def test_a_file_that_does_not_decode_ends_the_stream_with_completed_files(
     assert caught.value.completed_files == {0}
 
 
+async def test_after_a_file_fails_to_decode_the_loop_can_go_on_with_the_next_files() -> None:
+    base = "https://api.example.test"
+    bodies = [b"customer_id,message\r\nc0,hi\r\n", b"customer_id\r\nc1\r\n"]
+    bodies.append(b"customer_id,message\r\nc2,yo\r\n")
+    with aioresponses() as mock:
+        mock.post(base + "/v1/auth", payload={"access_token": "t"})
+        mock.post(base + "/v1/messages/pages", payload={"num_files": 3})
+        for body in bodies:
+            mock.post(base + FETCH, body=body, content_type="text/csv")
+        client = Client(base, email="e", password="pw", api_code="c", retry=RetryPolicy.no_wait())
+        async with client, client.messages.stream("camp-1", concurrency=1) as records:
+            got = []
+            with pytest.raises(ResponseDecodeError, match="file 1: the CSV has no message"):
+                async for r in records:
+                    got.append(r.customer_id)
+            got += [r.customer_id async for r in records]
+    assert got == ["c0", "c2"]
+    assert records.completed_files == {0, 2}
+    with pytest.raises(RuntimeError, match="inside `async with`"):
+        await records.__anext__()
+
+
 async def test_shards_cover_the_export_exactly_once(client: Client, emulator: Emulator) -> None:
     cid = emulator.add_campaign("Sharded", files=10, rows=20)
     shards = [await collect(client, cid, file_nums=range(w, 10, 3)) for w in range(3)]
