@@ -8,7 +8,8 @@ Rules of this file:
 3. A partition is all or nothing: its files are read with `FileReader` (each row exactly once,
    retried per the client's policy) and the frame is built only when every file is complete.
    Otherwise the first error is raised, with `.completed_files` set, and nothing is returned.
-4. Each complete file becomes Arrow columns at once, on the loop, while other files are still
+4. Rows go straight into column lists as they are decoded (no MessageRecord each), and each
+   complete file becomes Arrow columns at once, on the loop, while other files are still
    downloading; the partition's frame then only chains them. `frame(files, extra_columns)`
    builds partitions and `meta` alike, so their dtypes agree: strings are `string[pyarrow]`
    (what Dask converts strings to), numbers int64.
@@ -19,6 +20,8 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Sequence
+from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 import anyio
@@ -132,20 +135,14 @@ class PartitionReader:
 
         async def worker(scope: anyio.CancelScope) -> None:
             for file_num in todo:  # shared iterator: a sliding window of `concurrency` files
-                records: list[MessageRecord] = []
-
-                async def collect(
-                    batch: list[MessageRecord], into: list[MessageRecord] = records
-                ) -> None:
-                    into.extend(batch)
-
+                builder = ColumnsBuilder(self.extra_columns)
                 try:
-                    await reader.read_records(file_num, collect)
+                    await reader.read_records(file_num, builder.add_records, into=builder)
                 except Exception as exc:
                     errors.append(exc)
                     scope.cancel()
                     return
-                done[file_num] = columns(records, self.extra_columns)
+                done[file_num] = builder.columns(file_num)
 
         async with anyio.create_task_group() as tg:
             for _ in range(min(self.concurrency, len(file_nums))):
@@ -158,18 +155,45 @@ class PartitionReader:
         return [done[n] for n in file_nums]
 
 
-def columns(records: Sequence[MessageRecord], extra_columns: Iterable[str]) -> FileColumns:
-    """One file's records as columns."""
-    n = len(records)
-    out: FileColumns = {
-        "customer_id": pa.array([r[0] for r in records], ARROW_STRING),
-        "message": pa.array([r[1] for r in records], ARROW_STRING),
-        "file_num": np.fromiter((r[2] for r in records), dtype=np.int64, count=n),
-        "row": np.fromiter((r[3] for r in records), dtype=np.int64, count=n),
-    }
-    for name in extra_columns:
-        out[name] = pa.array([r[4].get(name) for r in records], ARROW_STRING)
-    return out
+class ColumnsBuilder:
+    """One file's rows, as they are decoded, -> its columns. Rows arrive whole and in order
+    (rule 3), so `row` is 0..n-1 and `file_num` one value: neither is kept per row."""
+
+    def __init__(self, extra_columns: Iterable[str]) -> None:
+        self._cids: list[str] = []
+        self._msgs: list[str] = []
+        self._extra: dict[str, list[str | None]] = {name: [] for name in extra_columns}
+
+    def add_rows(
+        self, rows: list[list[str]], cid: int, msg: int, extra: list[tuple[int, str]]
+    ) -> None:
+        """Checked CSV rows (see `RecordDecoder`), no MessageRecord made of them."""
+        self._cids += map(itemgetter(cid), rows)
+        self._msgs += map(itemgetter(msg), rows)
+        if self._extra:
+            where = {name: i for i, name in extra}
+            for name, values in self._extra.items():
+                i = where.get(name)
+                values += repeat(None, len(rows)) if i is None else map(itemgetter(i), rows)
+
+    async def add_records(self, batch: list[MessageRecord]) -> None:
+        """Records the decoder made (the json export; rows next to a blank line or a retry)."""
+        self._cids += [r[0] for r in batch]
+        self._msgs += [r[1] for r in batch]
+        for name, values in self._extra.items():
+            values += [r[4].get(name) for r in batch]
+
+    def columns(self, file_num: int) -> FileColumns:
+        n = len(self._cids)
+        out: FileColumns = {
+            "customer_id": pa.array(self._cids, ARROW_STRING),
+            "message": pa.array(self._msgs, ARROW_STRING),
+            "file_num": np.full(n, file_num, dtype=np.int64),
+            "row": np.arange(n, dtype=np.int64),
+        }
+        for name, values in self._extra.items():
+            out[name] = pa.array(values, ARROW_STRING)
+        return out
 
 
 def frame(files: Sequence[FileColumns], extra_columns: Iterable[str] = ()) -> pd.DataFrame:

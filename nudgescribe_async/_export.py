@@ -35,7 +35,7 @@ from collections.abc import (
 )
 from operator import length_hint
 from types import AsyncGeneratorType, TracebackType
-from typing import TYPE_CHECKING, Any, Literal, NoReturn, cast
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, Protocol, cast
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -98,10 +98,27 @@ def check_export_args(export_type: str, run_number: int | None) -> None:
 # -- decoding -------------------------------------------------------------------------------
 
 
-class RecordDecoder:
-    """CSV bytes of one file -> `MessageRecord` batches, skipping rows already delivered."""
+class RowSink(Protocol):
+    """Takes checked CSV rows in place of records: the column numbers of `customer_id` and
+    `message`, and (number, name) of the other columns."""
 
-    def __init__(self, campaign_id: str, file_num: int, *, skip: int = 0) -> None:
+    def add_rows(
+        self, rows: list[list[str]], cid: int, msg: int, extra: list[tuple[int, str]]
+    ) -> None: ...
+
+
+class RecordDecoder:
+    """CSV bytes of one file -> `MessageRecord` batches, skipping rows already delivered.
+
+    With `into`, rows that need no MessageRecord of their own (all but those next to a blank
+    line or a restart) go to `into.add_rows` instead, in order with the batches, and no record
+    is made of them: for readers that want columns.
+    """
+
+    def __init__(
+        self, campaign_id: str, file_num: int, *, skip: int = 0, into: RowSink | None = None
+    ) -> None:
+        self._into = into
         self._csv = IncrementalCSVDecoder()
         self._campaign_id = campaign_id
         self._file_num = file_num
@@ -167,6 +184,9 @@ class RecordDecoder:
             self._file_num,
         )
         start, self.rows = self.rows, self.rows + len(rows)
+        if self._into is not None:
+            self._into.add_rows(rows, cid, msg, extra)
+            return []
         if extra:
             return [
                 new(MessageRecord, (f[cid], f[msg], file_num, n, {k: f[i] for i, k in extra}))
@@ -199,9 +219,10 @@ class RecordDecoder:
 class FileDecoder:
     """The pieces of one file, as its download sends them -> record batches, exactly once."""
 
-    def __init__(self, campaign_id: str, file_num: int) -> None:
+    def __init__(self, campaign_id: str, file_num: int, *, into: RowSink | None = None) -> None:
         self._ids = (campaign_id, file_num)
-        self._csv = RecordDecoder(campaign_id, file_num)
+        self._into = into
+        self._csv = RecordDecoder(campaign_id, file_num, into=into)
         self._json_rows = 0  # rows of the json export handed on
         self._json = False
 
@@ -217,7 +238,7 @@ class FileDecoder:
             return iter((fresh,) if fresh else ())
         # RESTART: the rows decoded so far were handed on; a record cut short is not lost, the
         # new copy holds it whole.
-        self._csv = RecordDecoder(*self._ids, skip=self._csv.rows)
+        self._csv = RecordDecoder(*self._ids, skip=self._csv.rows, into=self._into)
         return iter(())
 
     def finish(self) -> Iterator[Batch]:
@@ -321,9 +342,10 @@ class FileReader:
             body["run_number"] = self._run_number
         return body
 
-    async def read_records(self, file_num: int, sink: Sink) -> None:
-        """Deliver every row of `file_num` to `sink` exactly once, decoded here."""
-        decoder = FileDecoder(self._campaign_id, file_num)
+    async def read_records(self, file_num: int, sink: Sink, *, into: RowSink | None = None) -> None:
+        """Deliver every row of `file_num` to `sink` exactly once, decoded here (with `into`:
+        to `into` or `sink`, in order; see `RecordDecoder`)."""
+        decoder = FileDecoder(self._campaign_id, file_num, into=into)
 
         async def put(piece: Piece) -> None:
             for batch in decoder.take(piece):

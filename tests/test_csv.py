@@ -121,6 +121,12 @@ def test_hand_made_csv_with_stray_quotes_and_errors_decodes_like_csv_reader(
         assert decode(chunks, size) == reference(text)
 
 
+@settings(max_examples=300, deadline=None)
+@given(text=st.lists(st.sampled_from(PIECES), max_size=30).map("".join))
+def test_the_reader_gets_the_lines_stringio_would_give_it(text: str) -> None:
+    assert list(_csv._lines(text)) == list(io.StringIO(text))
+
+
 TRICKY = (
     "\ufeffid,message,note\r\n"
     '1,"Hello, ""world""",😀\r\n'
