@@ -5,8 +5,9 @@ Rules of this file:
    `ClientSource` (a base URL and a credentials file *path*). Never a credential or a token.
 2. A worker reads credentials from its own `NUDGESCRIBE_*` environment, or from the file the
    path names, and keeps one client per `ClientSource` on its process's SDK loop (`_sync`).
-3. A partition is all or nothing: its files are read with `FileReader` (each row exactly once,
-   retried per the client's policy) and the frame is built only when every file is complete.
+3. A partition is all or nothing: its files are read with `FileReader` (retried per the
+   client's policy; a retry starts the file afresh) and decoded once whole, each row exactly
+   once, and the frame is built only when every file is complete.
    Otherwise the first error is raised, with `.completed_files` set, and nothing is returned.
 4. Rows go straight into column lists as they are decoded (no MessageRecord each), and each
    complete file becomes Arrow columns at once, on the loop, while other files are still
@@ -33,7 +34,8 @@ import pyarrow as pa
 from . import _sync
 from ._client import Client
 from ._errors import NudgescribeError
-from ._export import FileReader
+from ._export import RESTART, FileDecoder, FileReader, Piece
+from ._queue import Queue
 from .models.messages import MessageRecord
 
 STRING = pd.StringDtype("pyarrow")
@@ -132,27 +134,65 @@ class PartitionReader:
         done: dict[int, FileColumns] = {}
         errors: list[Exception] = []
         todo = iter(file_nums)
+        # Downloads hand whole files to one decoding task and go on to their next file at once:
+        # a download that decoded its own file would send its next request only after that,
+        # and with slow responses the waits would add up. At most `concurrency` files wait.
+        downloaded: Queue[tuple[int, list[Piece]]] = Queue(self.concurrency)
 
-        async def worker(scope: anyio.CancelScope) -> None:
+        async def download(scope: anyio.CancelScope) -> None:
             for file_num in todo:  # shared iterator: a sliding window of `concurrency` files
-                builder = ColumnsBuilder(self.extra_columns)
+                pieces: list[Piece] = []
+
+                async def put(piece: Piece, pieces: list[Piece] = pieces) -> None:
+                    if piece is RESTART:  # the file comes again from its first byte
+                        pieces.clear()
+                    else:
+                        pieces.append(piece)
+
                 try:
-                    await reader.read_records(file_num, builder.add_records, into=builder)
+                    await reader.read(file_num, put)
                 except Exception as exc:
                     errors.append(exc)
                     scope.cancel()
                     return
-                done[file_num] = builder.columns(file_num)
+                await downloaded.put((file_num, pieces))
+
+        async def decode(scope: anyio.CancelScope) -> None:
+            while True:
+                try:
+                    file_num, pieces = await downloaded.take()
+                except anyio.EndOfStream:
+                    return
+                try:
+                    done[file_num] = self._columns(file_num, pieces)
+                except Exception as exc:
+                    errors.append(exc)
+                    scope.cancel()
+                    return
+                await anyio.lowlevel.checkpoint()  # let the downloads send their requests
 
         async with anyio.create_task_group() as tg:
-            for _ in range(min(self.concurrency, len(file_nums))):
-                tg.start_soon(worker, tg.cancel_scope)
+            tg.start_soon(decode, tg.cancel_scope)
+            async with anyio.create_task_group() as downloads:
+                for _ in range(min(self.concurrency, len(file_nums))):
+                    downloads.start_soon(download, tg.cancel_scope)
+            downloaded.end()
         if errors:
             error = errors[0]
             if isinstance(error, NudgescribeError):
                 error.completed_files = frozenset(done)
             raise error
         return [done[n] for n in file_nums]
+
+    def _columns(self, file_num: int, pieces: list[Piece]) -> FileColumns:
+        builder = ColumnsBuilder(self.extra_columns)
+        decoder = FileDecoder(self.campaign_id, file_num, into=builder)
+        for piece in pieces:
+            for batch in decoder.take(piece):
+                builder.add_records(batch)
+        for batch in decoder.finish():
+            builder.add_records(batch)
+        return builder.columns(file_num)
 
 
 class ColumnsBuilder:
@@ -176,7 +216,7 @@ class ColumnsBuilder:
                 i = where.get(name)
                 values += repeat(None, len(rows)) if i is None else map(itemgetter(i), rows)
 
-    async def add_records(self, batch: list[MessageRecord]) -> None:
+    def add_records(self, batch: list[MessageRecord]) -> None:
         """Records the decoder made (the json export; rows next to a blank line or a retry)."""
         self._cids += [r[0] for r in batch]
         self._msgs += [r[1] for r in batch]

@@ -342,10 +342,9 @@ class FileReader:
             body["run_number"] = self._run_number
         return body
 
-    async def read_records(self, file_num: int, sink: Sink, *, into: RowSink | None = None) -> None:
-        """Deliver every row of `file_num` to `sink` exactly once, decoded here (with `into`:
-        to `into` or `sink`, in order; see `RecordDecoder`)."""
-        decoder = FileDecoder(self._campaign_id, file_num, into=into)
+    async def read_records(self, file_num: int, sink: Sink) -> None:
+        """Deliver every row of `file_num` to `sink` exactly once, decoded here."""
+        decoder = FileDecoder(self._campaign_id, file_num)
 
         async def put(piece: Piece) -> None:
             for batch in decoder.take(piece):
