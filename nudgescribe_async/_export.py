@@ -172,6 +172,8 @@ class RecordDecoder:
         width = len(self._header or ())
         if not rows:
             return []
+        if width == 2 and self._into is None and self.rows >= self._skip:
+            return self._two_columns(rows)
         if self.rows < self._skip or set(map(len, rows)) != {width}:
             return self._records_checked(rows, width)
         # The common case, one comprehension: tuple.__new__ makes the same MessageRecord as the
@@ -196,6 +198,26 @@ class RecordDecoder:
             new(MessageRecord, (f[cid], f[msg], file_num, n, NO_EXTRA))
             for n, f in enumerate(rows, start)
         ]
+
+    def _two_columns(self, rows: list[list[str]]) -> Batch:
+        """The usual export, `customer_id` and `message` alone: unpacking each row checks its
+        width too (a blank line or a third field is a ValueError), so no separate pass does."""
+        new, file_num, start = tuple.__new__, self._file_num, self.rows
+        try:
+            if self._cid == 0:
+                batch = [
+                    new(MessageRecord, (c, m, file_num, n, NO_EXTRA))
+                    for n, (c, m) in enumerate(rows, start)
+                ]
+            else:
+                batch = [
+                    new(MessageRecord, (c, m, file_num, n, NO_EXTRA))
+                    for n, (m, c) in enumerate(rows, start)
+                ]
+        except ValueError:
+            return self._records_checked(rows, 2)
+        self.rows += len(rows)
+        return batch
 
     def _records_checked(self, rows: list[list[str]], width: int) -> Batch:
         """Row by row: blank lines, rows of the wrong width, rows already delivered."""

@@ -71,6 +71,17 @@ def test_a_row_of_the_wrong_width_names_the_file_and_row() -> None:
         decode(b"customer_id,message\nc1,a\nc2,b,extra\n")
 
 
+def test_two_columns_in_either_order_give_the_same_records() -> None:
+    swapped = decode(b"Message,customer_id\nHello,c1\n\n\"Hi, you\",c2\n", step=7)
+    assert swapped == decode(b"customer_id,message\nc1,Hello\n\"c2\",\"Hi, you\"\n")
+    assert [(r.customer_id, r.message, r.row) for r in swapped] == [
+        ("c1", "Hello", 0),
+        ("c2", "Hi, you", 1),
+    ]
+    with pytest.raises(ResponseDecodeError, match=r"row 1 has 1 fields where the header has 2"):
+        decode(b"message,customer_id\nHello,c1\nalone\n")
+
+
 def test_a_header_without_the_needed_columns_is_refused() -> None:
     with pytest.raises(ResponseDecodeError, match="no message column"):
         decode(b"customer_id,text\nc1,a\n")
