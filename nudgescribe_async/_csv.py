@@ -27,6 +27,10 @@ Rules of this file:
    few records alive at a time, the garbage collector stays idle (a whole chunk's rows held at
    once set it scanning, and promoting, several times per chunk). A call's batches are taken to
    the end before the next call, which is refused until then.
+6. A record that fits on one line parses the same with its newline or without: only a quoted
+   field that spans lines keeps the newlines it holds. So lines go to the reader bare, with no
+   copy made to add a newline back, until a batch of records takes more lines than it has
+   records; that batch is read again with the newlines, and so is the rest of the file.
 """
 
 from __future__ import annotations
@@ -37,6 +41,10 @@ import operator
 import re
 from collections.abc import Generator, Iterator
 from itertools import chain, islice, repeat
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from _csv import Reader as CSVReader
 
 __all__ = ["CSVFormatError", "IncrementalCSVDecoder"]
 
@@ -108,6 +116,7 @@ class IncrementalCSVDecoder:
         self._size = 0  # total length of _parts
         self._odd = False  # _parts hold an odd number of quote characters (when counting)
         self._counting = False  # cut by quote parity, not at the last newline (rule 3)
+        self._multiline = False  # a record spanned lines: lines go to the reader whole (rule 6)
         self._rescan_at = _RESCAN_FLOOR  # _size at which the exact scanner takes over (rule 4)
         self._started = False  # the first character went by (a BOM is only stripped there)
         self._finished = False
@@ -259,6 +268,11 @@ class IncrementalCSVDecoder:
         self._rescan_at = _RESCAN_FLOOR
         return lines
 
+    def _reader(self, lines: list[str], last: str) -> CSVReader:
+        if self._multiline:
+            return csv.reader(_with_newlines(lines, last), strict=True)
+        return csv.reader(chain(lines, (last,)) if last else lines, strict=True)
+
     def _unread(self, text: str) -> None:
         """Put an unfinished record back in front of the buffer; the exact scanner cuts next."""
         self._parts.insert(0, text)
@@ -270,15 +284,25 @@ class IncrementalCSVDecoder:
     def _parse(self, lines: list[str], last: str, *, final: bool, size: int) -> Parsing:
         """Records in the text `"\\n".join([*lines, last])`, which starts a record, in batches;
         returns the unfinished tail if it ends inside quotes (only possible when not `final`)."""
-        reader = csv.reader(_with_newlines(lines, last), strict=True)
+        reader = self._reader(lines, last)
+        offset = 0  # lines before the first the reader reads
         while True:
-            start = reader.line_num  # a record boundary: where the next batch starts
+            start = offset + reader.line_num  # a record boundary: where the next batch starts
             try:
                 rows = list(islice(reader, size))
             except csv.Error:
                 break
             if not rows:
                 return ""
+            end = offset + reader.line_num
+            if end - start != len(rows) and not self._multiline:
+                # A record spans lines, so its newlines count (rule 6): read this batch again
+                # with them, and the rest of the file too.
+                self._multiline = True
+                rows = list(
+                    csv.reader(_with_newlines(*_span(lines, last, start, end)), strict=True)
+                )
+                reader, offset = self._reader(*_span(lines, last, end, len(lines) + 1)), end
             yield rows
         # Almost never: only a failure needs the record-by-record loop, which knows where the
         # last good record ended. It starts again where the failed batch started.
@@ -306,6 +330,15 @@ def _parse_exact(text: str, *, final: bool) -> tuple[Rows, str, str | None]:
             return rows, text.split("\n", lines)[lines], None
         return rows, "", _reason(message)
     return rows, "", None
+
+
+def _span(lines: list[str], last: str, start: int, end: int) -> tuple[list[str], str]:
+    """Lines `start` to `end` of `[*lines, last]`, as `_parse` takes them."""
+    if start > len(lines):
+        return [], ""
+    if end <= len(lines):
+        return lines[start:end], ""
+    return lines[start:], last
 
 
 def _lines(text: str) -> Iterator[str]:

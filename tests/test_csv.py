@@ -171,6 +171,17 @@ def test_a_newline_inside_quotes_at_the_end_of_a_chunk_does_not_end_the_record()
     assert decoder.finish() == []
 
 
+def test_a_quoted_newline_after_many_one_line_records_keeps_its_newline() -> None:
+    # One-line records reach the reader without their newlines; the first record over two
+    # lines must be read again with them, and so must every record after it.
+    text = "".join(f"{i},plain\n" for i in range(300)) + '300,"two\nlines"\n301,"a\r\nb"\n'
+    expected = reference(text)
+    assert isinstance(expected, list)
+    assert expected[300] == ["300", "two\nlines"]
+    assert decode([text.encode()], size=7) == expected
+    assert decode([text.encode()]) == expected
+
+
 def test_blank_lines_are_empty_records_as_in_csv_reader() -> None:
     assert decode([b"a\n\n\r\nb\n"]) == [["a"], [], [], ["b"]]
 
