@@ -13,6 +13,7 @@ alike, and ratios are only ever taken between numbers of the same run.
 Contenders. Time is wall time from creating the client or session (sign-in included) to the
 last row; `cpu s` is this process's CPU time over the same span.
     sdk ordered|unordered  `client.messages.stream(..., concurrency=N)`, `async for rec in ...`
+    sdk ordered, batches() the same ordered stream taken a list at a time with `batches()`
     sequential             aiohttp by hand: sign in, then per file POST fetch + `csv.reader`
     gather, then parse     `asyncio.gather` of every fetch (whole bodies held), then `csv.reader`
     minimal aiohttp+csv    a sliding window of N tasks: fetch a whole body, `csv.reader`, count
@@ -90,6 +91,24 @@ def sdk(ordered: bool, concurrency: int) -> Runner:
             async with stream as records:
                 async for _ in records:
                     n += 1
+        return n
+
+    return run
+
+
+def sdk_batches(concurrency: int) -> Runner:
+    """The stream's `batches()`: the same records, a list at a time, no `async for` each."""
+
+    async def run(info: Info, files: int) -> int:
+        n = 0
+        async with client_for(info) as client:
+            stream = client.messages.stream(
+                info["campaign_id"], concurrency=concurrency, file_nums=range(files)
+            )
+            async with stream as records:
+                while (batch := await records.batches()) is not None:
+                    for _ in batch:
+                        n += 1
         return n
 
     return run
@@ -217,6 +236,7 @@ def contenders(*, records_loop: bool) -> list[Entry]:
         out.append(("sdk unordered", c, sdk(False, c)))
         out.append(("minimal aiohttp+csv", c, windowed(c, lambda body, _: count_rows(body))))
         if records_loop:
+            out.append(("sdk ordered, batches()", c, sdk_batches(c)))
             out.append(("minimal + records", c, windowed(c, build_records)))
         out.append(("raw (no parsing)", c, raw(c)))
     return out
@@ -297,7 +317,7 @@ async def throughput_scenario(quick: bool, rounds: int) -> Result:
         ref = minimal.get(r["concurrency"])
         r["vs_ref"] = ref["best"] / r["best"] if ref else float("nan")
     checks = []
-    for mode in ("sdk ordered", "sdk unordered", "minimal + records"):
+    for mode in ("sdk ordered", "sdk unordered", "sdk ordered, batches()", "minimal + records"):
         for c in CONCURRENCIES:
             r = find(results, mode, c)
             on_median = minimal[c]["median"] / r["median"]
