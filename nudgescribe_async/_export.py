@@ -143,11 +143,18 @@ class RecordDecoder:
     def _batches(self, slices: Iterator[list[list[str]]]) -> Iterator[Batch]:
         try:
             for rows in slices:
-                batch = self._records(rows)
+                try:
+                    batch = self._records(rows)
+                except _BadRow as bad:  # the records before it go out first
+                    if bad.batch:
+                        yield bad.batch
+                    raise bad.error from None
                 if batch:
                     yield batch
         except CSVFormatError as exc:
-            raise self._error(f"malformed CSV at row {exc.row}: {exc.reason}") from exc
+            # Records count the header and blank lines: the line number a reader of the file sees
+            # when no field spans lines.
+            raise self._error(f"malformed CSV at record {exc.row}: {exc.reason}") from exc
 
     def _error(self, text: str) -> ResponseDecodeError:
         return ResponseDecodeError(
@@ -228,7 +235,9 @@ class RecordDecoder:
             if len(fields) != width:
                 if not fields:
                     continue  # a blank line
-                raise self._error(f"row {n} has {len(fields)} fields where the header has {width}")
+                self.rows = n
+                text = f"row {n} has {len(fields)} fields where the header has {width}"
+                raise _BadRow(out, self._error(text))
             if n >= self._skip:
                 extras = {name: fields[i] for i, name in self._extra} if self._extra else NO_EXTRA
                 out.append(
@@ -237,6 +246,15 @@ class RecordDecoder:
             n += 1
         self.rows = n
         return out
+
+
+class _BadRow(Exception):
+    """A row of the wrong width, and the records decoded before it in the same batch."""
+
+    def __init__(self, batch: Batch, error: ResponseDecodeError) -> None:
+        super().__init__(str(error))
+        self.batch = batch
+        self.error = error
 
 
 class FileDecoder:

@@ -72,8 +72,8 @@ def test_a_row_of_the_wrong_width_names_the_file_and_row() -> None:
 
 
 def test_two_columns_in_either_order_give_the_same_records() -> None:
-    swapped = decode(b"Message,customer_id\nHello,c1\n\n\"Hi, you\",c2\n", step=7)
-    assert swapped == decode(b"customer_id,message\nc1,Hello\n\"c2\",\"Hi, you\"\n")
+    swapped = decode(b'Message,customer_id\nHello,c1\n\n"Hi, you",c2\n', step=7)
+    assert swapped == decode(b'customer_id,message\nc1,Hello\n"c2","Hi, you"\n')
     assert [(r.customer_id, r.message, r.row) for r in swapped] == [
         ("c1", "Hello", 0),
         ("c2", "Hi, you", 1),
@@ -134,3 +134,16 @@ def test_rows_sent_to_a_column_sink_keep_their_order_with_the_records_made() -> 
     assert got == expected
     assert len(got) == 7
     assert 0 < len(via_sink) < 7  # both ways were taken
+
+
+@pytest.mark.parametrize(
+    "bad_row", [b"c2,b,extra\n", b'c2,"b"x\n'], ids=["wrong width", "malformed CSV"]
+)
+def test_records_before_a_bad_row_come_out_before_the_error(bad_row: bytes) -> None:
+    decoder = RecordDecoder("camp", 7)
+    got: list[str] = []
+    with pytest.raises(ResponseDecodeError, match="file 7") as caught:
+        for batch in decoder.feed(b"customer_id,message\n\nc0,a\nc1,b\n" + bad_row + b"c3,d\n"):
+            got += [r.customer_id for r in batch]
+    assert got == ["c0", "c1"]
+    assert ("row 2 has 3 fields" if b"extra" in bad_row else "CSV at record 5") in str(caught.value)
