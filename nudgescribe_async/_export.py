@@ -59,7 +59,7 @@ if TYPE_CHECKING:
 FETCH = "/v1/messages/fetch"
 EXPORT_TYPES = ("utf8", "json", "url")
 JSON_ROW_LIMIT = 1000
-PIECE_BYTES = 1 << 18  # the most a download hands over at once
+PIECE_BYTES = 1 << 16  # the most a download hands over at once (see _pump)
 
 ExportType = Literal["utf8", "json", "url"]
 Batch = list[MessageRecord]
@@ -465,7 +465,9 @@ class FileReader:
                 else:
                     # Whatever has arrived, up to PIECE_BYTES at once: iter_any() would hand
                     # over each network read apart (often 16 KiB), and each piece has its cost
-                    # on the way to the iterator.
+                    # on the way to the iterator. Pieces stay under 128 KiB, where glibc would
+                    # map fresh pages for each (always so in a Dask worker, whose Nanny sets
+                    # MALLOC_TRIM_THRESHOLD_ and so freezes the mmap threshold there).
                     async for chunk in resp.content.iter_chunked(PIECE_BYTES):
                         progress.bytes += len(chunk)
                         await put(chunk)
