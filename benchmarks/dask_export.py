@@ -1,6 +1,6 @@
 """Message export through Dask against the single-process record stream.
 
-    python benchmarks/dask_export.py                  # both scenarios, about 8 minutes
+    python benchmarks/dask_export.py                  # both scenarios, about a minute
     python benchmarks/dask_export.py --scenario latency --rounds 5
     python benchmarks/dask_export.py --quick          # smaller and one round: a smoke test
 
@@ -26,9 +26,8 @@ first. `overhead` compares dask 1w with the stream, median against median.
 
 Reading the numbers: the emulator renders its files once at start-up, so its CPU does not bound
 the scenarios and the client side is what is compared. On a 2-core machine the one-worker path
-shares those cores with its scheduler and the emulator, and builds Arrow columns the stream does
-not; results swing by a third from run to run with the machine's other load: compare within one
-run.
+shares those cores with its scheduler and the emulator; results swing by a third from run to
+run with the machine's other load: compare within one run.
 """
 
 from __future__ import annotations
