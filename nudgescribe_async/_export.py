@@ -4,17 +4,19 @@ Rules of this file:
 1. Structured concurrency: the task group lives in `ExportStream` (an async context manager),
    never inside an async generator. Leaving the block cancels every download and releases its
    connection.
-2. Downloads send network chunks; the iterator decodes them. One send carries one chunk as it
-   arrived (never one record: that costs 10-20 us each), and the iterator turns it into a batch
-   just before handing it out. So records die young (waiting in a buffer, they would be swept
-   by the garbage collector again and again), buffers hold compact bytes, and a download never
-   waits on decoding to start its next file.
-3. Back-pressure: channels are bounded, so a slow consumer stops the downloads, and TCP stops
+2. Downloads send raw pieces (what has arrived, up to PIECE_BYTES); the iterator decodes them.
+   One hand-over carries one piece (never one record: that costs 10-20 us each), through a
+   queue that yields to the event loop only when it must wait (`_queue`), and a piece is
+   decoded 128 records at a time as they are handed out. So records die young (held in bulk,
+   they would set the garbage collector scanning again and again), buffers hold compact bytes,
+   and a download never waits on decoding to start its next file. The task group is behind the
+   `async with`; `async for` steps through one async generator that holds no scope.
+3. Back-pressure: queues are bounded, so a slow consumer stops the downloads, and TCP stops
    the server. Ordered mode holds at most `concurrency` files; unordered about `concurrency`
-   chunks.
+   pieces.
 4. Exactly once: a file that fails midway is fetched again from the start, after a RESTART
    marker; its decoder then skips the rows it already decoded. Workers never raise into the
-   task group; a file's final error travels down the channel and is raised from the iterator
+   task group; a file's final error travels down its queue and is raised from the iterator
    with `.completed_files` set, as is an error decoding it.
 5. Sliding window: a new file starts as soon as any finishes, never batch by batch.
 """
@@ -726,7 +728,7 @@ class _Source:
     async def _read_into(self, file_num: int, put: Callable[[Item], Awaitable[None]]) -> None:
         try:
             await self._reader.read(file_num, put)
-        except Exception as exc:  # every failure travels down the channel (rule 4)
+        except Exception as exc:  # every failure travels down the queue (rule 4)
             self._failed = True
             await put(exc)
             return
