@@ -131,60 +131,10 @@ class PartitionReader:
         reader = FileReader(
             client, self.campaign_id, export_type=self.export_type, run_number=self.run_number
         )
-        done: dict[int, FileColumns] = {}
-        errors: list[Exception] = []
-        todo = iter(file_nums)
-        # Downloads hand whole files to one decoding task and go on to their next file at once:
-        # a download that decoded its own file would send its next request only after that,
-        # and with slow responses the waits would add up. At most `concurrency` files wait.
-        downloaded: Queue[tuple[int, list[Piece]]] = Queue(self.concurrency)
+        return await _PartitionRead(self, reader, file_nums).run()
 
-        async def download(scope: anyio.CancelScope) -> None:
-            for file_num in todo:  # shared iterator: a sliding window of `concurrency` files
-                pieces: list[Piece] = []
-
-                async def put(piece: Piece, pieces: list[Piece] = pieces) -> None:
-                    if piece is RESTART:  # the file comes again from its first byte
-                        pieces.clear()
-                    else:
-                        pieces.append(piece)
-
-                try:
-                    await reader.read(file_num, put)
-                except Exception as exc:
-                    errors.append(exc)
-                    scope.cancel()
-                    return
-                await downloaded.put((file_num, pieces))
-
-        async def decode(scope: anyio.CancelScope) -> None:
-            while True:
-                try:
-                    file_num, pieces = await downloaded.take()
-                except anyio.EndOfStream:
-                    return
-                try:
-                    done[file_num] = self._columns(file_num, pieces)
-                except Exception as exc:
-                    errors.append(exc)
-                    scope.cancel()
-                    return
-                await anyio.lowlevel.checkpoint()  # let the downloads send their requests
-
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(decode, tg.cancel_scope)
-            async with anyio.create_task_group() as downloads:
-                for _ in range(min(self.concurrency, len(file_nums))):
-                    downloads.start_soon(download, tg.cancel_scope)
-            downloaded.end()
-        if errors:
-            error = errors[0]
-            if isinstance(error, NudgescribeError):
-                error.completed_files = frozenset(done)
-            raise error
-        return [done[n] for n in file_nums]
-
-    def _columns(self, file_num: int, pieces: list[Piece]) -> FileColumns:
+    def columns(self, file_num: int, pieces: list[Piece]) -> FileColumns:
+        """One whole file's pieces (see `FileReader.read`) -> its columns."""
         builder = ColumnsBuilder(self.extra_columns)
         decoder = FileDecoder(self.campaign_id, file_num, into=builder)
         for piece in pieces:
@@ -193,6 +143,75 @@ class PartitionReader:
         for batch in decoder.finish():
             builder.add_records(batch)
         return builder.columns(file_num)
+
+
+class _PartitionRead:
+    """One partition's files: `concurrency` downloads in a sliding window hand whole files to
+    one decoding task and go on to their next file at once (a download that decoded its own
+    file would send its next request only after that, and with slow responses the waits would
+    add up). At most `concurrency` downloaded files wait to be decoded. The first failure
+    cancels the rest."""
+
+    def __init__(
+        self, partition: PartitionReader, reader: FileReader, file_nums: Sequence[int]
+    ) -> None:
+        self._partition = partition
+        self._reader = reader
+        self._nums = file_nums
+        self._todo = iter(file_nums)  # shared by the downloads
+        self._downloaded: Queue[tuple[int, list[Piece]]] = Queue(partition.concurrency)
+        self._done: dict[int, FileColumns] = {}
+        self._errors: list[Exception] = []
+        self._scope = anyio.CancelScope()
+
+    async def run(self) -> list[FileColumns]:
+        with self._scope:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self._decode)
+                async with anyio.create_task_group() as downloads:
+                    for _ in range(min(self._partition.concurrency, len(self._nums))):
+                        downloads.start_soon(self._download)
+                self._downloaded.end()
+        if self._errors:
+            error = self._errors[0]
+            if isinstance(error, NudgescribeError):
+                error.completed_files = frozenset(self._done)
+            raise error
+        return [self._done[n] for n in self._nums]
+
+    def _fail(self, exc: Exception) -> None:
+        self._errors.append(exc)
+        self._scope.cancel()
+
+    async def _download(self) -> None:
+        for file_num in self._todo:
+            pieces: list[Piece] = []
+
+            async def put(piece: Piece, pieces: list[Piece] = pieces) -> None:
+                if piece is RESTART:  # the file comes again from its first byte
+                    pieces.clear()
+                else:
+                    pieces.append(piece)
+
+            try:
+                await self._reader.read(file_num, put)
+            except Exception as exc:
+                self._fail(exc)
+                return
+            await self._downloaded.put((file_num, pieces))
+
+    async def _decode(self) -> None:
+        while True:
+            try:
+                file_num, pieces = await self._downloaded.take()
+            except anyio.EndOfStream:
+                return
+            try:
+                self._done[file_num] = self._partition.columns(file_num, pieces)
+            except Exception as exc:
+                self._fail(exc)
+                return
+            await anyio.lowlevel.checkpoint()  # let the downloads send their requests
 
 
 class ColumnsBuilder:
