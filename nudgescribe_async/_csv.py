@@ -12,11 +12,10 @@ Rules of this file:
    (rule 4), the decoder counts quotes from then on and cuts at the last `\\n` outside them
    (quote parity carried across chunks). Files without newlines inside fields, the usual kind,
    never pay for counting. Only the partial record after the cut stays buffered: one partial
-   record plus one chunk. The reader gets the lines `io.StringIO(text)` would give it, made by
-   `_lines` from `str.split("\\n")`: about 15% faster, and no copy of the text four bytes a
-   character (StringIO's buffer: in a Dask worker, whose malloc settings send every block
-   over 128 KiB to mmap, that copy costs a third more again). `str.splitlines` would also split
-   on `\x85`, `\u2028`, ... and end unquoted fields early.
+   record plus one chunk. The reader gets lines split at `\\n` (rule 6), not read through
+   `io.StringIO`, which copies the text four bytes a character (in a Dask worker, whose malloc
+   settings send every block over 128 KiB to mmap, that copy costs a third more again).
+   `str.splitlines` would also split on `\x85`, `\u2028`, ... and end unquoted fields early.
 4. `csv.reader` stays the judge of record boundaries. A cut inside a quoted field always makes
    the reader end inside it (strict mode raises at the end of its input); that record is
    buffered again and re-cut with an exact (slower, regex) scanner. Parity is fooled only by
@@ -29,8 +28,10 @@ Rules of this file:
    the end before the next call, which is refused until then.
 6. A record that fits on one line parses the same with its newline or without: only a quoted
    field that spans lines keeps the newlines it holds. So lines go to the reader bare, with no
-   copy made to add a newline back, until a batch of records takes more lines than it has
-   records; that batch is read again with the newlines, and so is the rest of the file.
+   copy made to add a newline back, until a newline inside quotes is seen (a batch of records
+   takes more lines than it has records, or a cut proves misplaced); that batch is read again
+   with the newlines, and so is the rest of the file. The same sighting starts the counting
+   of rule 3: one switch for both.
 """
 
 from __future__ import annotations
@@ -114,9 +115,10 @@ class IncrementalCSVDecoder:
         self._pending = b""  # the start of a UTF-8 sequence cut by the end of the last chunk
         self._parts: list[str] = []  # decoded text after the last cut, oldest first
         self._size = 0  # total length of _parts
-        self._odd = False  # _parts hold an odd number of quote characters (when counting)
-        self._counting = False  # cut by quote parity, not at the last newline (rule 3)
-        self._multiline = False  # a record spanned lines: lines go to the reader whole (rule 6)
+        self._odd = False  # _parts hold an odd number of quote characters (once counted)
+        # A newline inside quotes was seen: cut by quote parity, not at the last newline (rule
+        # 3), and give the reader lines with their newlines (rule 6).
+        self._quoted_newlines = False
         self._rescan_at = _RESCAN_FLOOR  # _size at which the exact scanner takes over (rule 4)
         self._started = False  # the first character went by (a BOM is only stripped there)
         self._finished = False
@@ -218,7 +220,7 @@ class IncrementalCSVDecoder:
             return
         self._parts.append(text)
         self._size += len(text)
-        if self._counting and text.count('"') % 2:
+        if self._quoted_newlines and text.count('"') % 2:
             self._odd = not self._odd
         for _ in range(2):  # a second round only after a misplaced cut (rule 4)
             lines = self._cut()
@@ -228,9 +230,7 @@ class IncrementalCSVDecoder:
             if not rest:
                 return
             self._unread(rest)
-            if not self._counting:  # newlines inside quotes: count quotes from now on
-                self._counting = True
-                self._odd = sum(part.count('"') for part in self._parts) % 2 == 1
+            self._saw_quoted_newline()
 
     def _cut(self) -> list[str]:
         """Remove the buffered text up to the last record boundary and return its lines, each
@@ -245,7 +245,7 @@ class IncrementalCSVDecoder:
                 return []
             lines, tail = buffered[:cut].split("\n"), buffered[cut:]
             lines.pop()  # "" after the last newline
-        elif self._counting:
+        elif self._quoted_newlines:
             # Earlier parts hold no newline outside quotes, so only the newest one is searched.
             last = self._parts[-1]
             cut = _after_last_unquoted_newline(last, odd_at_end=self._odd)
@@ -264,12 +264,18 @@ class IncrementalCSVDecoder:
                 lines[0] = "".join(self._parts[:-1]) + lines[0]
         self._parts = [tail] if tail else []
         self._size = len(tail)
-        self._odd = self._counting and tail.count('"') % 2 == 1
+        self._odd = self._quoted_newlines and tail.count('"') % 2 == 1
         self._rescan_at = _RESCAN_FLOOR
         return lines
 
+    def _saw_quoted_newline(self) -> None:
+        """Count quotes and keep newlines from now on (rules 3 and 6); `_parts` start a record."""
+        if not self._quoted_newlines:
+            self._quoted_newlines = True
+            self._odd = sum(part.count('"') for part in self._parts) % 2 == 1
+
     def _reader(self, lines: list[str], last: str) -> CSVReader:
-        if self._multiline:
+        if self._quoted_newlines:
             return csv.reader(_with_newlines(lines, last), strict=True)
         return csv.reader(chain(lines, (last,)) if last else lines, strict=True)
 
@@ -295,10 +301,10 @@ class IncrementalCSVDecoder:
             if not rows:
                 return ""
             end = offset + reader.line_num
-            if end - start != len(rows) and not self._multiline:
+            if end - start != len(rows) and not self._quoted_newlines:
                 # A record spans lines, so its newlines count (rule 6): read this batch again
                 # with them, and the rest of the file too.
-                self._multiline = True
+                self._saw_quoted_newline()
                 rows = list(
                     csv.reader(_with_newlines(*_span(lines, last, start, end)), strict=True)
                 )
