@@ -7,7 +7,8 @@ Rules of this file:
    `list(csv.reader(io.StringIO(text), strict=True))` of the whole decoded text (one leading BOM
    stripped), and whatever that call would raise becomes `CSVFormatError` with the record number.
 3. No Python loop per character: exports run to millions of rows. Each chunk is searched with
-   C-speed str methods for a cut point, and everything before it goes to one `csv.reader`. The
+   C-speed str methods for a cut point, and everything before it goes to `csv.reader` (or to
+   rule 7). The
    cut is first simply the chunk's last `\\n`; the first time that proves to be inside quotes
    (rule 4), the decoder counts quotes from then on and cuts at the last `\\n` outside them
    (quote parity carried across chunks). Files without newlines inside fields, the usual kind,
@@ -32,6 +33,13 @@ Rules of this file:
    takes more lines than it has records, or a cut proves misplaced); that batch is read again
    with the newlines, and so is the rest of the file. The same sighting starts the counting
    of rule 3: one switch for both.
+7. The usual export is two columns, an id and a quoted message (csv.writer quotes a message
+   holding a comma). While a file's first record has two fields and lines go bare (rule 6),
+   each batch of lines is first tried as such records: one regex pass (`_QUOTED_PAIR`), whose
+   match count proves that every line is one whole record, reads them at about twice
+   `csv.reader`'s speed. A batch with any other line (a blank one, an unquoted message, a NUL,
+   a field over `csv.field_size_limit()`) goes to `csv.reader` as before, and the next batch
+   is tried again. Such rows are tuples, not lists; the fields are the same.
 """
 
 from __future__ import annotations
@@ -40,7 +48,7 @@ import codecs
 import csv
 import operator
 import re
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from itertools import chain, islice, repeat
 from typing import TYPE_CHECKING
 
@@ -55,7 +63,7 @@ _BOM = "\ufeff"
 # net allocations of container objects) even with the records made from them (rule 5).
 BATCH_ROWS = 128
 
-Rows = list[list[str]]
+Rows = list[Sequence[str]]  # lists from csv.reader, tuples from rule 7
 # Yields batches of records; returns the unfinished tail of the text (a misplaced cut) or "".
 Parsing = Generator[Rows, None, str]
 
@@ -68,6 +76,12 @@ _RESCAN_FLOOR = 1 << 20
 # error the reader reports itself), unquoted (quotes inside it are literal), or empty.
 _FIELD = r'(?:"[^"]*(?:""[^"]*)*"(?:[^,\n"][^,\n]*)?|[^,\n"][^,\n]*|)'
 _RECORDS = re.compile(rf"(?:(?:{_FIELD},)*{_FIELD}\n)*")
+
+# Rule 7: one line that is a whole record of two fields, an unquoted one without quotes and a
+# quoted one (`""` escapes a quote), as csv.writer writes an id and a message holding a comma.
+# `^` and `$` at line ends: a match never starts inside a line, and one that crossed a newline
+# (a quoted field spanning lines) leaves fewer matches than lines.
+_QUOTED_PAIR = re.compile(r'^([^,"\r\n]*),"([^"]*(?:""[^"]*)*)"\r?$', re.MULTILINE)
 
 
 def _end_of_data_message() -> str:
@@ -120,6 +134,7 @@ class IncrementalCSVDecoder:
         # 3), and give the reader lines with their newlines (rule 6).
         self._quoted_newlines = False
         self._rescan_at = _RESCAN_FLOOR  # _size at which the exact scanner takes over (rule 4)
+        self._pairs: bool | None = None  # the first record has two fields (rule 7); None: unread
         self._started = False  # the first character went by (a BOM is only stripped there)
         self._finished = False
         self._taking = False  # batches of the last call are still to be taken (rule 5)
@@ -131,19 +146,19 @@ class IncrementalCSVDecoder:
         """Records returned so far."""
         return self._records
 
-    def feed(self, chunk: bytes) -> Rows:
+    def feed(self, chunk: bytes) -> list[list[str]]:
         """Return every record completed by this chunk.
 
         The header row is a record like any other.
         """
-        return [row for rows in self.feed_batches(chunk) for row in rows]
+        return [list(row) for rows in self.feed_batches(chunk) for row in rows]
 
-    def finish(self) -> Rows:
+    def finish(self) -> list[list[str]]:
         """End of input: return the last records.
 
         Raises CSVFormatError on unterminated quotes or a truncated multi-byte character.
         """
-        return [row for rows in self.finish_batches() for row in rows]
+        return [list(row) for rows in self.finish_batches() for row in rows]
 
     def feed_batches(self, chunk: bytes, size: int = BATCH_ROWS) -> Iterator[Rows]:
         """`feed`, lazily: the records in lists of at most `size`, parsed as they are taken.
@@ -274,7 +289,7 @@ class IncrementalCSVDecoder:
             self._quoted_newlines = True
             self._odd = sum(part.count('"') for part in self._parts) % 2 == 1
 
-    def _reader(self, lines: list[str], last: str) -> CSVReader:
+    def _reader(self, lines: Iterable[str], last: str) -> CSVReader:
         if self._quoted_newlines:
             return csv.reader(_with_newlines(lines, last), strict=True)
         return csv.reader(chain(lines, (last,)) if last else lines, strict=True)
@@ -290,34 +305,69 @@ class IncrementalCSVDecoder:
     def _parse(self, lines: list[str], last: str, *, final: bool, size: int) -> Parsing:
         """Records in the text `"\\n".join([*lines, last])`, which starts a record, in batches;
         returns the unfinished tail if it ends inside quotes (only possible when not `final`)."""
-        reader = self._reader(lines, last)
-        offset = 0  # lines before the first the reader reads
-        while True:
-            start = offset + reader.line_num  # a record boundary: where the next batch starts
+        pos = 0  # the line the next batch starts at: a record boundary
+        reader, offset = None, 0  # a csv.reader that has read up to line `offset + line_num`
+        while pos < len(lines) or (pos == len(lines) and last):
+            if self._pairs and not self._quoted_newlines and pos < len(lines):
+                pairs = _quoted_pairs(lines[pos : pos + size])  # rule 7
+                if pairs is not None:
+                    pos += len(pairs)
+                    yield pairs
+                    continue
+            if reader is None or offset + reader.line_num != pos:
+                reader, offset = self._reader(*_from(lines, last, pos)), pos
             try:
-                rows = list(islice(reader, size))
+                # The first record alone: its width decides whether rule 7 applies.
+                rows: Rows = list(islice(reader, size if self._pairs is not None else 1))
             except csv.Error:
                 break
             if not rows:
                 return ""
             end = offset + reader.line_num
-            if end - start != len(rows) and not self._quoted_newlines:
+            if end - pos != len(rows) and not self._quoted_newlines:
                 # A record spans lines, so its newlines count (rule 6): read this batch again
                 # with them, and the rest of the file too.
                 self._saw_quoted_newline()
-                rows = list(
-                    csv.reader(_with_newlines(*_span(lines, last, start, end)), strict=True)
-                )
-                reader, offset = self._reader(*_span(lines, last, end, len(lines) + 1)), end
+                rows = list(csv.reader(_with_newlines(*_span(lines, last, pos, end)), strict=True))
+                reader = None
+            if self._pairs is None:
+                self._pairs = len(rows[0]) == 2
+            pos = end
             yield rows
+        else:
+            return ""
         # Almost never: only a failure needs the record-by-record loop, which knows where the
         # last good record ended. It starts again where the failed batch started.
-        rows, rest, reason = _parse_exact("\n".join([*lines[start:], last]), final=final)
+        rows, rest, reason = _parse_exact("\n".join([*lines[pos:], last]), final=final)
         for i in range(0, len(rows), size):
             yield rows[i : i + size]
         if reason is not None:
             raise CSVFormatError(self._records + 1, reason)
         return rest
+
+
+def _quoted_pairs(lines: list[str]) -> Rows | None:
+    """The records of `lines` (bare, rule 6) if every line is one `id,"message"` record (rule 7),
+    else None."""
+    text = "\n".join(lines)
+    quotes = text.count('"')
+    if quotes < 2 * len(lines) or "\0" in text:
+        return None  # a line without its two quotes; NUL, which csv.reader refused before 3.11
+    rows = _QUOTED_PAIR.findall(text)
+    if len(rows) != len(lines):
+        return None
+    if len(text) >= csv.field_size_limit() and max(map(len, lines)) >= csv.field_size_limit():
+        return None  # csv.reader raises for a field this long
+    if quotes > 2 * len(rows):  # every line has its two, so these are escaped ones: `""`
+        rows = [(cid, message.replace('""', '"')) for cid, message in rows]
+    return rows
+
+
+def _from(lines: list[str], last: str, start: int) -> tuple[Iterable[str], str]:
+    """Line `start` on of `[*lines, last]`, as `_reader` takes them, without copying the list."""
+    if start > len(lines):
+        return (), ""
+    return (map(lines.__getitem__, range(start, len(lines))) if start else lines), last
 
 
 def _parse_exact(text: str, *, final: bool) -> tuple[Rows, str, str | None]:
@@ -353,7 +403,7 @@ def _lines(text: str) -> Iterator[str]:
     return _with_newlines(lines, lines.pop())
 
 
-def _with_newlines(lines: list[str], last: str) -> Iterator[str]:
+def _with_newlines(lines: Iterable[str], last: str) -> Iterator[str]:
     """`lines` (split at newlines) with their newlines, then `last` (what follows the last
     newline) if it is not empty."""
     with_newline = map(operator.add, lines, repeat("\n"))

@@ -33,6 +33,7 @@ import pyarrow as pa
 
 from . import _sync
 from ._client import Client
+from ._csv import Rows
 from ._errors import NudgescribeError
 from ._export import RESTART, FileDecoder, FileReader, Piece
 from ._queue import Queue
@@ -223,9 +224,7 @@ class ColumnsBuilder:
         self._msgs: list[str] = []
         self._extra: dict[str, list[str | None]] = {name: [] for name in extra_columns}
 
-    def add_rows(
-        self, rows: list[list[str]], cid: int, msg: int, extra: list[tuple[int, str]]
-    ) -> None:
+    def add_rows(self, rows: Rows, cid: int, msg: int, extra: list[tuple[int, str]]) -> None:
         """Checked CSV rows (see `RecordDecoder`), no MessageRecord made of them."""
         self._cids += map(itemgetter(cid), rows)
         self._msgs += map(itemgetter(msg), rows)

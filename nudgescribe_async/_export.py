@@ -46,7 +46,7 @@ from anyio.abc import TaskGroup
 
 from ._config import is_loopback_host
 from ._convert import bare_or_under, parse_datetime, pick
-from ._csv import CSVFormatError, IncrementalCSVDecoder
+from ._csv import CSVFormatError, IncrementalCSVDecoder, Rows
 from ._errors import APIError, NudgescribeError, ResponseDecodeError
 from ._queue import Queue, Slots
 from ._retry import call_with_retries
@@ -105,9 +105,7 @@ class RowSink(Protocol):
     """Takes checked CSV rows in place of records: the column numbers of `customer_id` and
     `message`, and (number, name) of the other columns."""
 
-    def add_rows(
-        self, rows: list[list[str]], cid: int, msg: int, extra: list[tuple[int, str]]
-    ) -> None: ...
+    def add_rows(self, rows: Rows, cid: int, msg: int, extra: list[tuple[int, str]]) -> None: ...
 
 
 class RecordDecoder:
@@ -142,7 +140,7 @@ class RecordDecoder:
         if self._header is None:
             raise self._error("the file is empty: no header row")
 
-    def _batches(self, slices: Iterator[list[list[str]]]) -> Iterator[Batch]:
+    def _batches(self, slices: Iterator[Rows]) -> Iterator[Batch]:
         try:
             for rows in slices:
                 try:
@@ -163,7 +161,7 @@ class RecordDecoder:
             f"campaign {self._campaign_id} file {self._file_num}: {text}", endpoint=FETCH
         )
 
-    def _set_header(self, header: list[str]) -> None:
+    def _set_header(self, header: Sequence[str]) -> None:
         names = [h.strip() for h in header]
         lowered = [n.lower() for n in names]
         missing = [c for c in ("customer_id", "message") if c not in lowered]
@@ -173,7 +171,7 @@ class RecordDecoder:
         self._extra = [(i, n) for i, n in enumerate(names) if i not in (self._cid, self._msg)]
         self._header = names
 
-    def _records(self, rows: list[list[str]]) -> Batch:
+    def _records(self, rows: Rows) -> Batch:
         if not rows:
             return []
         if self._header is None:
@@ -209,7 +207,7 @@ class RecordDecoder:
             for n, f in enumerate(rows, start)
         ]
 
-    def _two_columns(self, rows: list[list[str]]) -> Batch:
+    def _two_columns(self, rows: Rows) -> Batch:
         """The usual export, `customer_id` and `message` alone: unpacking each row checks its
         width too (a blank line or a third field is a ValueError), so no separate pass does."""
         new, file_num, start = tuple.__new__, self._file_num, self.rows
@@ -229,7 +227,7 @@ class RecordDecoder:
         self.rows += len(rows)
         return batch
 
-    def _records_checked(self, rows: list[list[str]], width: int) -> Batch:
+    def _records_checked(self, rows: Rows, width: int) -> Batch:
         """Row by row: blank lines, rows of the wrong width, rows already delivered."""
         out: Batch = []
         n = self.rows

@@ -53,7 +53,7 @@ def decode(chunks: list[bytes], size: int = _csv.BATCH_ROWS) -> list[list[str]] 
         for call in calls:
             for batch in call():
                 assert 0 < len(batch) <= size
-                rows += batch
+                rows += map(list, batch)  # rule 7 gives tuples
     except CSVFormatError as exc:
         assert decoder.records == len(rows)  # every record before the error came out
         return exc.row
@@ -125,6 +125,83 @@ def test_hand_made_csv_with_stray_quotes_and_errors_decodes_like_csv_reader(
 @given(text=st.lists(st.sampled_from(PIECES), max_size=30).map("".join))
 def test_the_reader_gets_the_lines_stringio_would_give_it(text: str) -> None:
     assert list(_csv._lines(text)) == list(io.StringIO(text))
+
+
+# Rule 7: lines that are, or nearly are, `id,"message"` records as csv.writer writes them.
+LINE_PIECES = ["a", "1", " ", ",", '"', '""', "\r", "\0", "é", "😀", "\x85"]
+line_text = st.lists(st.sampled_from(LINE_PIECES), max_size=8).map("".join)
+near_pairs = st.builds(
+    lambda cid, message, end: f'{cid},"{message}"{end}',
+    line_text,
+    line_text,
+    st.sampled_from(["", "\r", "\r\r", " ", '"']),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(lines=st.lists(st.one_of(near_pairs, line_text), min_size=1, max_size=6))
+def test_quoted_pairs_read_what_csv_reader_reads_or_step_aside(lines: list[str]) -> None:
+    pairs = _csv._quoted_pairs(lines)
+    if pairs is not None:
+        assert [list(p) for p in pairs] == list(csv.reader(lines, strict=True))
+
+
+no_specials = st.characters(blacklist_characters=',"\r\n\0', blacklist_categories=["Cs"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.text(no_specials, max_size=6),
+            st.text(st.characters(blacklist_characters="\n\0", blacklist_categories=["Cs"])),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    lineterminator=st.sampled_from(["\r\n", "\n"]),
+)
+def test_quoted_pairs_take_every_id_and_message_with_a_comma_csv_writer_writes(
+    rows: list[tuple[str, str]], lineterminator: str
+) -> None:
+    out = io.StringIO()
+    csv.writer(out, lineterminator=lineterminator).writerows((i, m + ",") for i, m in rows)
+    lines = out.getvalue().split("\n")[:-1]
+
+    pairs = _csv._quoted_pairs(lines)
+
+    assert pairs is not None
+    assert [list(p) for p in pairs] == [[i, m + ","] for i, m in rows]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(
+        st.one_of(st.tuples(line_text, line_text.map(lambda m: m + ",")), st.just(())), max_size=12
+    ),
+    lineterminator=st.sampled_from(["\r\n", "\n"]),
+    size=st.sampled_from([1, 2, 3, _csv.BATCH_ROWS]),
+    data=st.data(),
+)
+def test_two_column_files_decode_like_csv_reader_in_any_chunks(
+    rows: list[tuple[str, ...]], lineterminator: str, size: int, data: st.DataObject
+) -> None:
+    # Mostly quoted pairs, with blank lines, NULs, stray quotes and CRs among them: batches go
+    # by rule 7 or by csv.reader, and either way the records are csv.reader's.
+    out = io.StringIO()
+    csv.writer(out, lineterminator=lineterminator).writerows([("id", "message"), *rows])
+    payload = out.getvalue().encode()
+    chunks = split_at(payload, data.draw(split_points(payload)))
+    assert decode(chunks, size) == reference(payload.decode())
+
+
+def test_a_two_column_file_past_its_header_goes_by_quoted_pairs() -> None:
+    payload = b"id,message\r\n" + b"".join(b'%d,"hi, ""%d"""\r\n' % (i, i) for i in range(300))
+    decoder = IncrementalCSVDecoder()
+    with mock.patch.object(_csv.csv, "reader", wraps=csv.reader) as reader:
+        rows = decoder.feed(payload) + decoder.finish()
+    assert rows == reference(payload.decode())
+    assert reader.call_count == 1  # the header's; every other line matched rule 7
 
 
 TRICKY = (
@@ -277,12 +354,14 @@ def test_batches_are_parsed_as_taken_and_hold_every_record_once() -> None:
 
     batches = decoder.feed_batches(payload, 100)
     assert decoder.records == 0  # nothing parsed before it is taken
+    header = next(batches)  # the first record comes alone: its width is looked at (rule 7)
+    assert header == [["id", "message"]]
     first = next(batches)
     assert len(first) == 100
-    assert decoder.records == 100
-    rest = [row for batch in batches for row in batch]
+    assert decoder.records == 101
+    rest = [list(row) for batch in batches for row in batch]
 
-    assert [*first, *rest] == reference(payload.decode())
+    assert [*header, *map(list, first), *rest] == reference(payload.decode())
     assert list(decoder.finish_batches()) == []
 
 
