@@ -153,6 +153,23 @@ async def test_after_a_file_fails_to_decode_the_loop_can_go_on_with_the_next_fil
         await records.__anext__()
 
 
+async def test_a_second_task_reading_the_same_stream_is_refused_and_loses_nothing(
+    client: Client, emulator: Emulator
+) -> None:
+    cid = emulator.add_campaign("One reader", files=3, rows=5)
+    emulator.faults.slow(FETCH, 0.2, when={"file_num": 0})
+    async with client.messages.stream(cid) as records:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(records.__anext__)  # waits for file 0
+            await anyio.sleep(0.05)
+            with pytest.raises(RuntimeError, match="another task is already reading"):
+                await records.__anext__()
+            with pytest.raises(RuntimeError, match="another task is already reading"):
+                await records.batches()
+        rest = [(r.customer_id, r.message, r.file_num, r.row) async for r in records]
+    assert rest == all_rows(emulator, cid)[1:]  # the first record went to the first task
+
+
 async def test_shards_cover_the_export_exactly_once(client: Client, emulator: Emulator) -> None:
     cid = emulator.add_campaign("Sharded", files=10, rows=20)
     shards = [await collect(client, cid, file_nums=range(w, 10, 3)) for w in range(3)]
