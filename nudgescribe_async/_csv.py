@@ -34,12 +34,14 @@ Rules of this file:
    with the newlines, and so is the rest of the file. The same sighting starts the counting
    of rule 3: one switch for both.
 7. The usual export is two columns, an id and a quoted message (csv.writer quotes a message
-   holding a comma). While a file's first record has two fields and lines go bare (rule 6),
-   each batch of lines is first tried as such records: one regex pass (`_QUOTED_PAIR`), whose
-   match count proves that every line is one whole record, reads them at about twice
-   `csv.reader`'s speed. A batch with any other line (a blank one, an unquoted message, a NUL,
-   a field over `csv.field_size_limit()`) goes to `csv.reader` as before, and the next batch
-   is tried again. Such rows are tuples, not lists; the fields are the same.
+   holding a comma). Once a file's first record (read alone) has two fields, and while lines
+   go bare (rule 6), the text is first read a stretch of about `size` lines at a time as such
+   records, with no lines split off: one regex pass (`_QUOTED_PAIR`) over the stretch, whose
+   match count against its newline count proves that every line is one whole record. That
+   reads them at about twice `csv.reader`'s speed. A stretch with any other line (a blank
+   one, an unquoted message, a NUL, a field over `csv.field_size_limit()`) hands the rest of
+   the chunk to `csv.reader`; the next chunk is tried again. Such rows are tuples, not
+   lists; the fields are the same.
 """
 
 from __future__ import annotations
@@ -78,10 +80,12 @@ _FIELD = r'(?:"[^"]*(?:""[^"]*)*"(?:[^,\n"][^,\n]*)?|[^,\n"][^,\n]*|)'
 _RECORDS = re.compile(rf"(?:(?:{_FIELD},)*{_FIELD}\n)*")
 
 # Rule 7: one line that is a whole record of two fields, an unquoted one without quotes and a
-# quoted one (`""` escapes a quote), as csv.writer writes an id and a message holding a comma.
-# `^` and `$` at line ends: a match never starts inside a line, and one that crossed a newline
-# (a quoted field spanning lines) leaves fewer matches than lines.
-_QUOTED_PAIR = re.compile(r'^([^,"\r\n]*),"([^"]*(?:""[^"]*)*)"\r?$', re.MULTILINE)
+# quoted one, as csv.writer writes an id and a message holding a comma; `_ESCAPED_PAIR` also
+# takes `""` (an escaped quote) in the message. A match starts at a line start (`^`) and ends
+# with a newline, so one that crossed a newline (a quoted field spanning lines) would leave
+# fewer matches than lines.
+_QUOTED_PAIR = re.compile(r'^([^,"\r\n]*),"([^"]*)"\r?\n', re.MULTILINE)
+_ESCAPED_PAIR = re.compile(r'^([^,"\r\n]*),"([^"]*(?:""[^"]*)*)"\r?\n', re.MULTILINE)
 
 
 def _end_of_data_message() -> str:
@@ -213,10 +217,8 @@ class IncrementalCSVDecoder:
         truncated = bool(self._pending)
         text = "".join(self._parts)
         self._parts = []
-        lines = text.split("\n")
-        last = lines.pop()
         try:
-            yield from self._parse(lines, last, final=True, size=size)
+            yield from self._parse(text, len(text), final=True, size=size)
         except CSVFormatError as exc:
             if truncated and exc.reason == _END_OF_DATA_REASON:
                 raise CSVFormatError(exc.row, _TRUNCATED) from None
@@ -238,50 +240,44 @@ class IncrementalCSVDecoder:
         if self._quoted_newlines and text.count('"') % 2:
             self._odd = not self._odd
         for _ in range(2):  # a second round only after a misplaced cut (rule 4)
-            lines = self._cut()
-            if not lines:
+            cut = self._cut()
+            if cut is None:
                 return
-            rest = yield from self._parse(lines, "", final=False, size=size)
+            rest = yield from self._parse(*cut, final=False, size=size)
             if not rest:
                 return
             self._unread(rest)
             self._saw_quoted_newline()
 
-    def _cut(self) -> list[str]:
-        """Remove the buffered text up to the last record boundary and return its lines, each
-        of which a newline ended ([] if there is no boundary yet)."""
+    def _cut(self) -> tuple[str, int] | None:
+        """Remove the buffered text up to the last record boundary: `(text, end)`, where
+        `text[:end]` is what was removed, ending with a newline (None: no boundary yet)."""
         if self._size >= self._rescan_at:
-            buffered = "".join(self._parts)
-            match = _RECORDS.match(buffered)
-            cut = match.end() if match else 0
-            if not cut:
-                self._parts = [buffered]
+            text = "".join(self._parts)
+            match = _RECORDS.match(text)
+            end = match.end() if match else 0
+            if not end:
+                self._parts = [text]
                 self._rescan_at = 2 * self._size
-                return []
-            lines, tail = buffered[:cut].split("\n"), buffered[cut:]
-            lines.pop()  # "" after the last newline
-        elif self._quoted_newlines:
-            # Earlier parts hold no newline outside quotes, so only the newest one is searched.
-            last = self._parts[-1]
-            cut = _after_last_unquoted_newline(last, odd_at_end=self._odd)
-            if cut < 0:
-                return []
-            lines, tail = ("".join(self._parts[:-1]) + last[:cut]).split("\n"), last[cut:]
-            lines.pop()
+                return None
         else:
-            # Earlier parts hold no newline at all. Split the newest where it lies, and no copy
-            # of the text is made on the way to the reader.
-            lines = self._parts[-1].split("\n")
-            if len(lines) == 1:
-                return []
-            tail = lines.pop()
-            if len(self._parts) > 1:
-                lines[0] = "".join(self._parts[:-1]) + lines[0]
+            # Earlier parts hold no newline (outside quotes, once quotes count), so only the
+            # newest is searched, and it is not copied when it is the only one.
+            newest = self._parts[-1]
+            if self._quoted_newlines:
+                cut = _after_last_unquoted_newline(newest, odd_at_end=self._odd)
+            else:
+                cut = newest.rfind("\n") + 1
+            if cut <= 0:
+                return None
+            head = "".join(self._parts[:-1])
+            text, end = (head + newest, len(head) + cut) if head else (newest, cut)
+        tail = text[end:]
         self._parts = [tail] if tail else []
         self._size = len(tail)
         self._odd = self._quoted_newlines and tail.count('"') % 2 == 1
         self._rescan_at = _RESCAN_FLOOR
-        return lines
+        return text, end
 
     def _saw_quoted_newline(self) -> None:
         """Count quotes and keep newlines from now on (rules 3 and 6); `_parts` start a record."""
@@ -289,7 +285,7 @@ class IncrementalCSVDecoder:
             self._quoted_newlines = True
             self._odd = sum(part.count('"') for part in self._parts) % 2 == 1
 
-    def _reader(self, lines: Iterable[str], last: str) -> CSVReader:
+    def _reader(self, lines: list[str], last: str) -> CSVReader:
         if self._quoted_newlines:
             return csv.reader(_with_newlines(lines, last), strict=True)
         return csv.reader(chain(lines, (last,)) if last else lines, strict=True)
@@ -302,43 +298,55 @@ class IncrementalCSVDecoder:
             self._odd = not self._odd
         self._rescan_at = 0
 
-    def _parse(self, lines: list[str], last: str, *, final: bool, size: int) -> Parsing:
-        """Records in the text `"\\n".join([*lines, last])`, which starts a record, in batches;
-        returns the unfinished tail if it ends inside quotes (only possible when not `final`)."""
-        pos = 0  # the line the next batch starts at: a record boundary
-        reader, offset = None, 0  # a csv.reader that has read up to line `offset + line_num`
-        while pos < len(lines) or (pos == len(lines) and last):
-            if self._pairs and not self._quoted_newlines and pos < len(lines):
-                pairs = _quoted_pairs(lines[pos : pos + size])  # rule 7
-                if pairs is not None:
-                    pos += len(pairs)
-                    yield pairs
-                    continue
-            if reader is None or offset + reader.line_num != pos:
-                reader, offset = self._reader(*_from(lines, last, pos)), pos
+    def _parse(self, text: str, end: int, *, final: bool, size: int) -> Parsing:
+        """Records in `text[:end]`, which starts a record, in batches; returns the unfinished
+        tail if it ends inside quotes (only possible when not `final`)."""
+        pos = 0
+        if self._pairs and not self._quoted_newlines:
+            pos = yield from _pair_batches(text, pos, end, size)
+        while pos < end:
+            stop = yield from self._read(text, pos, end, final=final, size=size)
+            if isinstance(stop, str):
+                return stop
+            pos = yield from _pair_batches(text, stop, end, size)  # past the first record
+        return ""
+
+    def _read(
+        self, text: str, start: int, end: int, *, final: bool, size: int
+    ) -> Generator[Rows, None, str | int]:
+        """`_parse` by csv.reader, from `start` (a record boundary) to the end. Except that the
+        file's first record comes alone, and if it has two fields (rule 7) the position after
+        it is returned."""
+        lines = text[start:end].split("\n")
+        last = lines.pop()
+        reader = self._reader(lines, last)
+        offset = 0  # lines before the first the reader reads
+        while True:
+            first = offset + reader.line_num  # a record boundary: where the next batch starts
             try:
-                # The first record alone: its width decides whether rule 7 applies.
                 rows: Rows = list(islice(reader, size if self._pairs is not None else 1))
             except csv.Error:
                 break
             if not rows:
                 return ""
-            end = offset + reader.line_num
-            if end - pos != len(rows) and not self._quoted_newlines:
+            stop = offset + reader.line_num
+            if stop - first != len(rows) and not self._quoted_newlines:
                 # A record spans lines, so its newlines count (rule 6): read this batch again
                 # with them, and the rest of the file too.
                 self._saw_quoted_newline()
-                rows = list(csv.reader(_with_newlines(*_span(lines, last, pos, end)), strict=True))
-                reader = None
+                rows = list(
+                    csv.reader(_with_newlines(*_span(lines, last, first, stop)), strict=True)
+                )
+                reader, offset = self._reader(*_span(lines, last, stop, len(lines) + 1)), stop
             if self._pairs is None:
                 self._pairs = len(rows[0]) == 2
-            pos = end
+                if self._pairs and not self._quoted_newlines and stop <= len(lines):
+                    yield rows
+                    return start + sum(map(len, lines[:stop])) + stop
             yield rows
-        else:
-            return ""
         # Almost never: only a failure needs the record-by-record loop, which knows where the
         # last good record ended. It starts again where the failed batch started.
-        rows, rest, reason = _parse_exact("\n".join([*lines[pos:], last]), final=final)
+        rows, rest, reason = _parse_exact("\n".join([*lines[first:], last]), final=final)
         for i in range(0, len(rows), size):
             yield rows[i : i + size]
         if reason is not None:
@@ -346,28 +354,35 @@ class IncrementalCSVDecoder:
         return rest
 
 
-def _quoted_pairs(lines: list[str]) -> Rows | None:
-    """The records of `lines` (bare, rule 6) if every line is one `id,"message"` record (rule 7),
-    else None."""
-    text = "\n".join(lines)
-    quotes = text.count('"')
-    if quotes < 2 * len(lines) or "\0" in text:
-        return None  # a line without its two quotes; NUL, which csv.reader refused before 3.11
-    rows = _QUOTED_PAIR.findall(text)
-    if len(rows) != len(lines):
-        return None
-    if len(text) >= csv.field_size_limit() and max(map(len, lines)) >= csv.field_size_limit():
-        return None  # csv.reader raises for a field this long
-    if quotes > 2 * len(rows):  # every line has its two, so these are escaped ones: `""`
-        rows = [(cid, message.replace('""', '"')) for cid, message in rows]
-    return rows
-
-
-def _from(lines: list[str], last: str, start: int) -> tuple[Iterable[str], str]:
-    """Line `start` on of `[*lines, last]`, as `_reader` takes them, without copying the list."""
-    if start > len(lines):
-        return (), ""
-    return (map(lines.__getitem__, range(start, len(lines))) if start else lines), last
+def _pair_batches(text: str, pos: int, end: int, size: int) -> Generator[Rows, None, int]:
+    """Rule 7: batches of `id,"message"` records from `text[pos:end]` (`pos` starts a line),
+    a stretch of about `size` lines at a time, for as long as every line of a stretch is one
+    such record. Returns where it stopped: a line start, `end` if it read to the end."""
+    stretch = 0  # characters in about `size` lines
+    limit = csv.field_size_limit()
+    while pos < end:
+        if not stretch:
+            stretch = (text.find("\n", pos, end) + 1 - pos) * size
+        stop = text.rfind("\n", pos, min(pos + stretch, end)) + 1 or text.find("\n", pos, end) + 1
+        if not stop:
+            return pos  # no whole line left: the file's last line, with no newline after it
+        lines = text.count("\n", pos, stop)
+        quotes = text.count('"', pos, stop)
+        if quotes < 2 * lines or text.find("\0", pos, stop) >= 0:
+            return pos  # a line without its two quotes; NUL, which csv.reader refused before 3.11
+        pattern = _QUOTED_PAIR if quotes == 2 * lines else _ESCAPED_PAIR
+        rows: Rows = pattern.findall(text, pos, stop)
+        if len(rows) != lines:
+            return pos
+        if stop - pos >= limit and max(map(len, chain.from_iterable(rows))) >= limit:
+            return pos  # csv.reader raises for a field this long
+        if quotes > 2 * lines:  # every line has its two, so these are escaped ones: `""`
+            rows = [(cid, message.replace('""', '"')) for cid, message in rows]
+        stretch = (stop - pos) * size // lines
+        pos = stop
+        for i in range(0, lines, size):
+            yield rows[i : i + size]
+    return pos
 
 
 def _parse_exact(text: str, *, final: bool) -> tuple[Rows, str, str | None]:
