@@ -86,6 +86,8 @@ _RECORDS = re.compile(rf"(?:(?:{_FIELD},)*{_FIELD}\n)*")
 # fewer matches than lines.
 _QUOTED_PAIR = re.compile(r'^([^,"\r\n]*),"([^"]*)"\r?\n', re.MULTILINE)
 _ESCAPED_PAIR = re.compile(r'^([^,"\r\n]*),"([^"]*(?:""[^"]*)*)"\r?\n', re.MULTILINE)
+# After this many chunks in a row of which rule 7 read nothing, the file goes to csv.reader.
+_PAIR_MISSES = 2
 
 
 def _end_of_data_message() -> str:
@@ -139,6 +141,7 @@ class IncrementalCSVDecoder:
         self._quoted_newlines = False
         self._rescan_at = _RESCAN_FLOOR  # _size at which the exact scanner takes over (rule 4)
         self._pairs: bool | None = None  # the first record has two fields (rule 7); None: unread
+        self._pair_misses = 0  # chunks in a row of which rule 7 read nothing
         self._started = False  # the first character went by (a BOM is only stripped there)
         self._finished = False
         self._taking = False  # batches of the last call are still to be taken (rule 5)
@@ -304,6 +307,9 @@ class IncrementalCSVDecoder:
         pos = 0
         if self._pairs and not self._quoted_newlines:
             pos = yield from _pair_batches(text, pos, end, size)
+            self._pair_misses = 0 if pos else self._pair_misses + 1
+            if self._pair_misses == _PAIR_MISSES:
+                self._pairs = False  # not that kind of file, mostly: spare it the tries
         while pos < end:
             stop = yield from self._read(text, pos, end, final=final, size=size)
             if isinstance(stop, str):
@@ -317,8 +323,19 @@ class IncrementalCSVDecoder:
         """`_parse` by csv.reader, from `start` (a record boundary) to the end. Except that the
         file's first record comes alone, and if it has two fields (rule 7) the position after
         it is returned."""
-        lines = text[start:end].split("\n")
-        last = lines.pop()
+        if self._pairs is None:
+            header = _plain_line(text, start, end)
+            if header is not None:
+                self._pairs = len(header) == 2
+                yield [header]
+                return text.find("\n", start, end) + 1
+        if start or text.find("\n", end) >= 0:
+            lines = text[start:end].split("\n")
+            last = lines.pop()
+        else:  # no copy: what follows `end` is one unfinished line, split off and dropped
+            lines = text.split("\n")
+            tail = lines.pop()
+            last = tail if end == len(text) else ""
         reader = self._reader(lines, last)
         offset = 0  # lines before the first the reader reads
         while True:
@@ -366,6 +383,8 @@ def _pair_batches(text: str, pos: int, end: int, size: int) -> Generator[Rows, N
         stop = text.rfind("\n", pos, min(pos + stretch, end)) + 1 or text.find("\n", pos, end) + 1
         if not stop:
             return pos  # no whole line left: the file's last line, with no newline after it
+        if not (_quote_ends(text, text.find("\n", pos)) and _quote_ends(text, stop - 1)):
+            return pos  # a glance at the first and last lines spares the counting below
         lines = text.count("\n", pos, stop)
         quotes = text.count('"', pos, stop)
         if quotes < 2 * lines or text.find("\0", pos, stop) >= 0:
@@ -383,6 +402,21 @@ def _pair_batches(text: str, pos: int, end: int, size: int) -> Generator[Rows, N
         for i in range(0, lines, size):
             yield rows[i : i + size]
     return pos
+
+
+def _plain_line(text: str, start: int, end: int) -> list[str] | None:
+    """The record of the line at `start` if it has no quotes, CRs (but at its end) or NULs,
+    as csv.reader reads it: the file's first record, usually; None for any other line."""
+    newline = text.find("\n", start, end)
+    line = text[start:newline].removesuffix("\r")
+    if newline < 0 or not line or '"' in line or "\r" in line or "\0" in line:
+        return None
+    return line.split(",")
+
+
+def _quote_ends(text: str, newline: int) -> bool:
+    """The line that ends at `newline` ends with a quote (before a CR, if any)."""
+    return text[newline - 1] == '"' or text[newline - 2 : newline] == '"\r'
 
 
 def _parse_exact(text: str, *, final: bool) -> tuple[Rows, str, str | None]:
