@@ -79,13 +79,15 @@ _RESCAN_FLOOR = 1 << 20
 _FIELD = r'(?:"[^"]*(?:""[^"]*)*"(?:[^,\n"][^,\n]*)?|[^,\n"][^,\n]*|)'
 _RECORDS = re.compile(rf"(?:(?:{_FIELD},)*{_FIELD}\n)*")
 
-# Rule 7: one line that is a whole record of two fields, an unquoted one without quotes and a
-# quoted one, as csv.writer writes an id and a message holding a comma; `_ESCAPED_PAIR` also
-# takes `""` (an escaped quote) in the message. A match starts at a line start (`^`) and ends
-# with a newline, so one that crossed a newline (a quoted field spanning lines) would leave
-# fewer matches than lines.
-_QUOTED_PAIR = re.compile(r'^([^,"\r\n]*),"([^"]*)"\r?\n', re.MULTILINE)
-_ESCAPED_PAIR = re.compile(r'^([^,"\r\n]*),"([^"]*(?:""[^"]*)*)"\r?\n', re.MULTILINE)
+# Rule 7: one line that is a whole record of two fields, an unquoted one and a quoted one, as
+# csv.writer writes an id and a message holding a comma; `_ESCAPED_PAIR` also takes `""` (an
+# escaped quote) in the message. A match starts at a line start (`^`) and ends with a newline,
+# so one that crossed a newline (a quoted field spanning lines) would leave fewer matches than
+# lines. The id may hold no quote or CR either, which is checked on the ids together: `[^,]`
+# runs a third faster than `[^,"\r\n]` in `re`.
+_QUOTED_PAIR = re.compile(r'^([^,]*),"([^"]*)"\r?\n', re.MULTILINE)
+_ESCAPED_PAIR = re.compile(r'^([^,]*),"([^"]*(?:""[^"]*)*)"\r?\n', re.MULTILINE)
+_FIRST = operator.itemgetter(0)
 # After this many chunks in a row of which rule 7 read nothing, the file goes to csv.reader.
 _PAIR_MISSES = 2
 
@@ -393,6 +395,9 @@ def _pair_batches(text: str, pos: int, end: int, size: int) -> Generator[Rows, N
         rows: Rows = pattern.findall(text, pos, stop)
         if len(rows) != lines:
             return pos
+        ids = "".join(map(_FIRST, rows))
+        if '"' in ids or "\r" in ids:
+            return pos  # a quote would start a quoted id, or stand in it; csv.reader ends at a CR
         if stop - pos >= limit and max(map(len, chain.from_iterable(rows))) >= limit:
             return pos  # csv.reader raises for a field this long
         if quotes > 2 * lines:  # every line has its two, so these are escaped ones: `""`
