@@ -486,6 +486,7 @@ class ExportStream:
 
     While it runs: `files_total`, `files_done` (files fully yielded), `records` (yielded) and
     `bytes` (downloaded). `completed_files` is the set of file numbers fully yielded so far.
+    One task reads it at a time.
     """
 
     def __init__(

@@ -116,7 +116,8 @@ class Messages(Resource):
         `concurrency` files); `ordered=False` yields rows as they arrive (memory about
         `concurrency` network chunks). `file_nums` restricts the export to some files, e.g.
         `range(worker, n, workers)`. A failed file is retried without losing or repeating a
-        row; when retries run out the error carries `.completed_files`.
+        row; when retries run out the error carries `.completed_files`. One task reads the
+        stream at a time (a second gets `RuntimeError`).
         """
         cid = check_id(campaign_id)
         return ExportStream(
