@@ -222,6 +222,18 @@ def test_a_plain_first_line_is_read_as_csv_reader_reads_it_or_left_to_it(line: s
         assert [row] == list(csv.reader([line], strict=True))
 
 
+def test_a_file_that_mixes_quoted_and_unquoted_messages_decodes_like_csv_reader() -> None:
+    # Two chunks in a row that rule 7 cannot read hand the rest of the file to csv.reader;
+    # whichever reads a chunk, the records are csv.reader's.
+    mixed = b"".join(b'%d,"hi, %d"\r\n%d,plain\r\n' % (i, i, i) for i in range(200))
+    quoted = b"".join(b'%d,"hi, %d"\r\n' % (i, i) for i in range(400))
+    chunks = [b"id,message\r\n" + mixed, mixed, mixed, quoted]
+    expected = reference(b"".join(chunks).decode())
+    with mock.patch.object(_csv.csv, "reader", wraps=csv.reader) as reader:
+        assert decode(chunks) == expected
+    assert reader.call_count == 4  # one per chunk: the last, all pairs, after giving up
+
+
 def test_a_two_column_file_past_its_header_goes_by_quoted_pairs() -> None:
     payload = b"id,message\r\n" + b"".join(b'%d,"hi, ""%d"""\r\n' % (i, i) for i in range(300))
     decoder = IncrementalCSVDecoder()
