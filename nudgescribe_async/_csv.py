@@ -7,16 +7,16 @@ Rules of this file:
    `list(csv.reader(io.StringIO(text), strict=True))` of the whole decoded text (one leading BOM
    stripped), and whatever that call would raise becomes `CSVFormatError` with the record number.
 3. No Python loop per character: exports run to millions of rows. Each chunk is searched with
-   C-speed str methods for a cut point, and everything before it goes to `csv.reader` (or to
-   rule 7). The
-   cut is first simply the chunk's last `\\n`; the first time that proves to be inside quotes
-   (rule 4), the decoder counts quotes from then on and cuts at the last `\\n` outside them
-   (quote parity carried across chunks). Files without newlines inside fields, the usual kind,
-   never pay for counting. Only the partial record after the cut stays buffered: one partial
-   record plus one chunk. The reader gets lines split at `\\n` (rule 6), not read through
-   `io.StringIO`, which copies the text four bytes a character (in a Dask worker, whose malloc
-   settings send every block over 128 KiB to mmap, that copy costs a third more again).
-   `str.splitlines` would also split on `\x85`, `\u2028`, ... and end unquoted fields early.
+   C-speed str methods for a cut point, and everything before it goes to `csv.reader` (or is
+   read by rule 7). The cut is first simply the chunk's last `\\n`; the first time that proves
+   to be inside quotes (rule 4), the decoder counts quotes from then on and cuts at the last
+   `\\n` outside them (quote parity carried across chunks). Files without newlines inside
+   fields, the usual kind, never pay for counting. Only the partial record after the cut stays
+   buffered: one partial record plus one chunk. The reader gets lines split at `\\n` (rule 6),
+   not read through `io.StringIO`, which copies the text four bytes a character (in a Dask
+   worker, whose malloc settings send every block over 128 KiB to mmap, that copy costs a third
+   more again). `str.splitlines` would also split on `\x85`, `\u2028`, ... and end unquoted
+   fields early.
 4. `csv.reader` stays the judge of record boundaries. A cut inside a quoted field always makes
    the reader end inside it (strict mode raises at the end of its input); that record is
    buffered again and re-cut with an exact (slower, regex) scanner. Parity is fooled only by
@@ -34,14 +34,15 @@ Rules of this file:
    with the newlines, and so is the rest of the file. The same sighting starts the counting
    of rule 3: one switch for both.
 7. The usual export is two columns, an id and a quoted message (csv.writer quotes a message
-   holding a comma). Once a file's first record (read alone) has two fields, and while lines
-   go bare (rule 6), the text is first read a stretch of about `size` lines at a time as such
-   records, with no lines split off: one regex pass (`_QUOTED_PAIR`) over the stretch, whose
-   match count against its newline count proves that every line is one whole record. That
-   reads them at about twice `csv.reader`'s speed. A stretch with any other line (a blank
-   one, an unquoted message, a NUL, a field over `csv.field_size_limit()`) hands the rest of
-   the chunk to `csv.reader`; the next chunk is tried again. Such rows are tuples, not
-   lists; the fields are the same.
+   holding a comma). The file's first record is read alone (split at commas if its line has
+   no quotes, CRs or NULs, as csv.reader would read it). If it has two fields, then while
+   lines go bare (rule 6) the text is first read a stretch of about `size` lines at a time as
+   such records, with no lines split off: one regex pass (`_QUOTED_PAIR`) over the stretch,
+   whose match count against its newline count proves that every line is one whole record.
+   That reads them at about twice `csv.reader`'s speed. A stretch with any other line (a
+   blank one, an unquoted message, a NUL, a field over `csv.field_size_limit()`) hands the
+   rest of its chunk to `csv.reader`, and after two chunks in a row of which rule 7 read
+   nothing, the rest of the file. Such rows are tuples, not lists; the fields are the same.
 """
 
 from __future__ import annotations
