@@ -164,7 +164,7 @@ def test_quoted_pairs_read_what_csv_reader_reads_or_step_aside(lines: list[str],
     assert rows == list(csv.reader(read, strict=True))
 
 
-no_specials = st.characters(blacklist_characters=',"\r\n\0', blacklist_categories=["Cs"])
+no_specials = st.characters(exclude_characters=',"\r\n\0', exclude_categories=["Cs"])
 
 
 @settings(max_examples=200, deadline=None)
@@ -172,7 +172,7 @@ no_specials = st.characters(blacklist_characters=',"\r\n\0', blacklist_categorie
     rows=st.lists(
         st.tuples(
             st.text(no_specials, max_size=6),
-            st.text(st.characters(blacklist_characters="\n\0", blacklist_categories=["Cs"])),
+            st.text(st.characters(exclude_characters="\n\0", exclude_categories=["Cs"])),
         ),
         min_size=1,
         max_size=8,
