@@ -33,16 +33,19 @@ Rules of this file:
    takes more lines than it has records, or a cut proves misplaced); that batch is read again
    with the newlines, and so is the rest of the file. The same sighting starts the counting
    of rule 3: one switch for both.
-7. The usual export is two columns, an id and a quoted message (csv.writer quotes a message
-   holding a comma). The file's first record is read alone (split at commas if its line has
-   no quotes, CRs or NULs, as csv.reader would read it). If it has two fields, then while
-   lines go bare (rule 6) the text is first read a stretch of about `size` lines at a time as
-   such records, with no lines split off: one regex pass (`_QUOTED_PAIR`) over the stretch,
-   whose match count against its newline count proves that every line is one whole record.
-   That reads them at about twice `csv.reader`'s speed. A stretch with any other line (a
-   blank one, an unquoted message, a NUL, a field over `csv.field_size_limit()`) hands the
-   rest of its chunk to `csv.reader`, and after two chunks in a row of which rule 7 read
-   nothing, the rest of the file. Such rows are tuples, not lists; the fields are the same.
+7. The usual export is two columns, an id and a message, quoted by csv.writer when it holds a
+   comma. The file's first record is read alone (split at commas if its line has no quotes,
+   CRs or NULs, as csv.reader would read it). If it has two fields, then while lines go bare
+   (rule 6) the text is first read a stretch of about `size` lines at a time as such records,
+   with no lines split off: one regex pass over the stretch, whose match count against its
+   newline count proves that every line is one whole record. The stretch's quote count picks
+   the pattern: two a line, every message quoted (`_QUOTED_PAIR`, about twice `csv.reader`'s
+   speed); more, some with `""` in them; fewer, some messages unquoted (`_MIXED_PAIR`, whose
+   quoted messages are unwrapped after). A stretch with any other line (a blank one, a NUL,
+   a third field, `""` and unquoted messages together, a field over
+   `csv.field_size_limit()`) hands the rest of its chunk to `csv.reader`, and after two
+   chunks in a row of which rule 7 read nothing, the rest of the file. Such rows are tuples,
+   not lists; the fields are the same.
 """
 
 from __future__ import annotations
@@ -82,12 +85,14 @@ _RECORDS = re.compile(rf"(?:(?:{_FIELD},)*{_FIELD}\n)*")
 
 # Rule 7: one line that is a whole record of two fields, an unquoted one and a quoted one, as
 # csv.writer writes an id and a message holding a comma; `_ESCAPED_PAIR` also takes `""` (an
-# escaped quote) in the message. A match starts at a line start (`^`) and ends with a newline,
-# so one that crossed a newline (a quoted field spanning lines) would leave fewer matches than
-# lines. The id may hold no quote or CR either, which is checked on the ids together: `[^,]`
-# runs a third faster than `[^,"\r\n]` in `re`.
+# escaped quote) in the message, and `_MIXED_PAIR` a message without quotes, commas or CRs
+# (the quoted ones keep their quotes there). A match starts at a line start (`^`) and ends with
+# a newline, so one that crossed a newline (a quoted field spanning lines) would leave fewer
+# matches than lines. The id may hold no quote or CR either, which is checked on the ids
+# together: `[^,]` runs a third faster than `[^,"\r\n]` in `re`.
 _QUOTED_PAIR = re.compile(r'^([^,]*),"([^"]*)"\r?\n', re.MULTILINE)
 _ESCAPED_PAIR = re.compile(r'^([^,]*),"([^"]*(?:""[^"]*)*)"\r?\n', re.MULTILINE)
+_MIXED_PAIR = re.compile(r'^([^,]*),("[^"]*"|[^,"\r\n]*)\r?\n', re.MULTILINE)
 _FIRST = operator.itemgetter(0)
 # After this many chunks in a row of which rule 7 read nothing, the file goes to csv.reader.
 _PAIR_MISSES = 2
@@ -386,13 +391,15 @@ def _pair_batches(text: str, pos: int, end: int, size: int) -> Generator[Rows, N
         stop = text.rfind("\n", pos, min(pos + stretch, end)) + 1 or text.find("\n", pos, end) + 1
         if not stop:
             return pos  # no whole line left: the file's last line, with no newline after it
-        if not (_quote_ends(text, text.find("\n", pos)) and _quote_ends(text, stop - 1)):
-            return pos  # a glance at the first and last lines spares the counting below
+        if text.find("\0", pos, stop) >= 0:
+            return pos  # NUL, which csv.reader refused before Python 3.11
         lines = text.count("\n", pos, stop)
         quotes = text.count('"', pos, stop)
-        if quotes < 2 * lines or text.find("\0", pos, stop) >= 0:
-            return pos  # a line without its two quotes; NUL, which csv.reader refused before 3.11
-        pattern = _QUOTED_PAIR if quotes == 2 * lines else _ESCAPED_PAIR
+        # Two quotes a line: every message quoted. More: `""` in some. Fewer: some unquoted.
+        if quotes == 2 * lines:
+            pattern = _QUOTED_PAIR
+        else:
+            pattern = _ESCAPED_PAIR if quotes > 2 * lines else _MIXED_PAIR
         rows: Rows = pattern.findall(text, pos, stop)
         if len(rows) != lines:
             return pos
@@ -403,6 +410,8 @@ def _pair_batches(text: str, pos: int, end: int, size: int) -> Generator[Rows, N
             return pos  # csv.reader raises for a field this long
         if quotes > 2 * lines:  # every line has its two, so these are escaped ones: `""`
             rows = [(cid, message.replace('""', '"')) for cid, message in rows]
+        elif quotes < 2 * lines:  # messages with their quotes, and messages without any
+            rows = [(cid, m[1:-1] if m[:1] == '"' else m) for cid, m in rows]
         stretch = (stop - pos) * size // lines
         pos = stop
         for i in range(0, lines, size):
@@ -418,11 +427,6 @@ def _plain_line(text: str, start: int, end: int) -> list[str] | None:
     if newline < 0 or not line or '"' in line or "\r" in line or "\0" in line:
         return None
     return line.split(",")
-
-
-def _quote_ends(text: str, newline: int) -> bool:
-    """The line that ends at `newline` ends with a quote (before a CR, if any)."""
-    return text[newline - 1] == '"' or text[newline - 2 : newline] == '"\r'
 
 
 def _parse_exact(text: str, *, final: bool) -> tuple[Rows, str, str | None]:

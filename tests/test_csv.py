@@ -222,12 +222,20 @@ def test_a_plain_first_line_is_read_as_csv_reader_reads_it_or_left_to_it(line: s
         assert [row] == list(csv.reader([line], strict=True))
 
 
-def test_a_file_that_mixes_quoted_and_unquoted_messages_decodes_like_csv_reader() -> None:
-    # Two chunks in a row that rule 7 cannot read hand the rest of the file to csv.reader;
-    # whichever reads a chunk, the records are csv.reader's.
-    mixed = b"".join(b'%d,"hi, %d"\r\n%d,plain\r\n' % (i, i, i) for i in range(200))
-    quoted = b"".join(b'%d,"hi, %d"\r\n' % (i, i) for i in range(400))
-    chunks = [b"id,message\r\n" + mixed, mixed, mixed, quoted]
+def test_a_file_that_mixes_quoted_and_unquoted_messages_goes_by_rule_7() -> None:
+    mixed = b"".join(b'%d,"hi, %d"\r\n%d,plain\r\n%d,\r\n' % (i, i, i, i) for i in range(200))
+    chunks = [b"id,message\r\n" + mixed, mixed]
+    expected = reference(b"".join(chunks).decode())
+    with mock.patch.object(_csv.csv, "reader", wraps=csv.reader) as reader:
+        assert decode(chunks) == expected
+    assert reader.call_count == 0
+
+
+def test_a_file_rule_7_cannot_read_goes_to_csv_reader_after_two_chunks() -> None:
+    # A blank line first in a chunk: rule 7 reads none of it. Two such chunks in a row hand the
+    # rest of the file to csv.reader, quoted pairs included; the records are csv.reader's.
+    pairs = b"".join(b'%d,"hi, %d"\r\n' % (i, i) for i in range(300))
+    chunks = [b"id,message\r\n\r\n" + pairs, b"\r\n" + pairs, b"\r\n" + pairs, pairs]
     expected = reference(b"".join(chunks).decode())
     with mock.patch.object(_csv.csv, "reader", wraps=csv.reader) as reader:
         assert decode(chunks) == expected
