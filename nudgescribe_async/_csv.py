@@ -34,18 +34,17 @@ Rules of this file:
    with the newlines, and so is the rest of the file. The same sighting starts the counting
    of rule 3: one switch for both.
 7. The usual export is two columns, an id and a message, quoted by csv.writer when it holds a
-   comma. The file's first record is read alone (split at commas if its line has no quotes,
-   CRs or NULs, as csv.reader would read it). If it has two fields, then while lines go bare
-   (rule 6) the text is first read a stretch of about `size` lines at a time as such records,
-   with no lines split off: one regex pass over the stretch, whose match count against its
-   newline count proves that every line is one whole record. The stretch's quote count picks
-   the pattern: two a line, every message quoted (`_QUOTED_PAIR`, about twice `csv.reader`'s
-   speed); more, some with `""` in them; fewer, some messages unquoted (`_MIXED_PAIR`, whose
-   quoted messages are unwrapped after). A stretch with any other line (a blank one, a NUL,
-   a third field, `""` and unquoted messages together, a field over
-   `csv.field_size_limit()`) hands the rest of its chunk to `csv.reader`, and after two
-   chunks in a row of which rule 7 read nothing, the rest of the file. Such rows are tuples,
-   not lists; the fields are the same.
+   comma. The file's first record is read alone (split at commas if its line has no quotes, CRs
+   or NULs, as csv.reader would read it). If it has two fields, then while lines go bare (rule
+   6) the text is first read a stretch of about `size` lines at a time as such records, with no
+   lines split off: one regex pass over the stretch, whose match count against its newline count
+   proves that every line is one whole record. The stretch's quote count picks the pattern: two
+   a line, every message quoted (`_QUOTED_PAIR`, about twice `csv.reader`'s speed); otherwise
+   `_PAIR`, which also takes escaped quotes and unquoted messages, and whose quoted messages are
+   unwrapped and unescaped after. A stretch with any other line (a blank one, a NUL, a third
+   field, a field over `csv.field_size_limit()`) hands the rest of its chunk to `csv.reader`,
+   and after two chunks in a row of which rule 7 read nothing, the rest of the file. Such rows
+   are tuples, not lists; the fields are the same.
 """
 
 from __future__ import annotations
@@ -84,15 +83,14 @@ _FIELD = r'(?:"[^"]*(?:""[^"]*)*"(?:[^,\n"][^,\n]*)?|[^,\n"][^,\n]*|)'
 _RECORDS = re.compile(rf"(?:(?:{_FIELD},)*{_FIELD}\n)*")
 
 # Rule 7: one line that is a whole record of two fields, an unquoted one and a quoted one, as
-# csv.writer writes an id and a message holding a comma; `_ESCAPED_PAIR` also takes `""` (an
-# escaped quote) in the message, and `_MIXED_PAIR` a message without quotes, commas or CRs
-# (the quoted ones keep their quotes there). A match starts at a line start (`^`) and ends with
-# a newline, so one that crossed a newline (a quoted field spanning lines) would leave fewer
-# matches than lines. The id may hold no quote or CR either, which is checked on the ids
-# together: `[^,]` runs a third faster than `[^,"\r\n]` in `re`.
+# csv.writer writes an id and a message holding a comma. `_PAIR` also takes `""` (an escaped
+# quote) in the message, or a message without quotes, commas or CRs (quoted ones keep their
+# quotes there). A match starts at a line start (`^`) and ends with a newline, so one that
+# crossed a newline (a quoted field spanning lines) would leave fewer matches than lines. The
+# id may hold no quote or CR either, which is checked on the ids together: `[^,]` runs a third
+# faster than `[^,"\r\n]` in `re`.
 _QUOTED_PAIR = re.compile(r'^([^,]*),"([^"]*)"\r?\n', re.MULTILINE)
-_ESCAPED_PAIR = re.compile(r'^([^,]*),"([^"]*(?:""[^"]*)*)"\r?\n', re.MULTILINE)
-_MIXED_PAIR = re.compile(r'^([^,]*),("[^"]*"|[^,"\r\n]*)\r?\n', re.MULTILINE)
+_PAIR = re.compile(r'^([^,]*),("[^"]*(?:""[^"]*)*"|[^,"\r\n]*)\r?\n', re.MULTILINE)
 _FIRST = operator.itemgetter(0)
 # After this many chunks in a row of which rule 7 read nothing, the file goes to csv.reader.
 _PAIR_MISSES = 2
@@ -395,12 +393,11 @@ def _pair_batches(text: str, pos: int, end: int, size: int) -> Generator[Rows, N
             return pos  # NUL, which csv.reader refused before Python 3.11
         lines = text.count("\n", pos, stop)
         quotes = text.count('"', pos, stop)
-        # Two quotes a line: every message quoted. More: `""` in some. Fewer: some unquoted.
-        if quotes == 2 * lines:
-            pattern = _QUOTED_PAIR
-        else:
-            pattern = _ESCAPED_PAIR if quotes > 2 * lines else _MIXED_PAIR
-        rows: Rows = pattern.findall(text, pos, stop)
+        # Two quotes a line: every message quoted, none holding `""`, most likely.
+        every_quoted = quotes == 2 * lines
+        rows: Rows = (_QUOTED_PAIR if every_quoted else _PAIR).findall(text, pos, stop)
+        if len(rows) != lines and every_quoted:  # unquoted messages and `""` make up the count
+            every_quoted, rows = False, _PAIR.findall(text, pos, stop)
         if len(rows) != lines:
             return pos
         ids = "".join(map(_FIRST, rows))
@@ -408,10 +405,15 @@ def _pair_batches(text: str, pos: int, end: int, size: int) -> Generator[Rows, N
             return pos  # a quote would start a quoted id, or stand in it; csv.reader ends at a CR
         if stop - pos >= limit and max(map(len, chain.from_iterable(rows))) >= limit:
             return pos  # csv.reader raises for a field this long
-        if quotes > 2 * lines:  # every line has its two, so these are escaped ones: `""`
-            rows = [(cid, message.replace('""', '"')) for cid, message in rows]
-        elif quotes < 2 * lines:  # messages with their quotes, and messages without any
-            rows = [(cid, m[1:-1] if m[:1] == '"' else m) for cid, m in rows]
+        if not every_quoted:
+            rows = [
+                (cid, m)  # unquoted
+                if m[:1] != '"'
+                else (cid, m[1:-1])  # quoted
+                if m.count('"') == 2
+                else (cid, m[1:-1].replace('""', '"'))  # quoted, with escaped quotes
+                for cid, m in rows
+            ]
         stretch = (stop - pos) * size // lines
         pos = stop
         for i in range(0, lines, size):
