@@ -38,13 +38,13 @@ Rules of this file:
    or NULs, as csv.reader would read it). If it has two fields, then while lines go bare (rule
    6) the text is first read a stretch of about `size` lines at a time as such records, with no
    lines split off: one regex pass over the stretch, whose match count against its newline count
-   proves that every line is one whole record. The stretch's quote count picks the pattern: two
-   a line, every message quoted (`_QUOTED_PAIR`, about twice `csv.reader`'s speed); otherwise
+   proves that every line is one whole record. `_QUOTED_PAIR` takes quoted messages only, at
+   about twice `csv.reader`'s speed; the first stretch it cannot read switches the file to
    `_PAIR`, which also takes escaped quotes and unquoted messages, and whose quoted messages are
-   unwrapped and unescaped after. A stretch with any other line (a blank one, a NUL, a third
-   field, a field over `csv.field_size_limit()`) hands the rest of its chunk to `csv.reader`,
-   and after two chunks in a row of which rule 7 read nothing, the rest of the file. Such rows
-   are tuples, not lists; the fields are the same.
+   unwrapped and unescaped after, at about `csv.reader`'s speed. A stretch with any other line
+   (a blank one, a NUL, a third field, a field over `csv.field_size_limit()`) hands the rest of
+   its chunk to `csv.reader`, and after two chunks in a row of which rule 7 read nothing, the
+   rest of the file. Such rows are tuples, not lists; the fields are the same.
 """
 
 from __future__ import annotations
@@ -148,6 +148,7 @@ class IncrementalCSVDecoder:
         self._rescan_at = _RESCAN_FLOOR  # _size at which the exact scanner takes over (rule 4)
         self._pairs: bool | None = None  # the first record has two fields (rule 7); None: unread
         self._pair_misses = 0  # chunks in a row of which rule 7 read nothing
+        self._all_quoted = True  # rule 7 has found every message quoted, none holding `""`
         self._started = False  # the first character went by (a BOM is only stripped there)
         self._finished = False
         self._taking = False  # batches of the last call are still to be taken (rule 5)
@@ -312,7 +313,7 @@ class IncrementalCSVDecoder:
         tail if it ends inside quotes (only possible when not `final`)."""
         pos = 0
         if self._pairs and not self._quoted_newlines:
-            pos = yield from _pair_batches(text, pos, end, size)
+            pos = yield from self._pair_batches(text, pos, end, size)
             self._pair_misses = 0 if pos else self._pair_misses + 1
             if self._pair_misses == _PAIR_MISSES:
                 self._pairs = False  # not that kind of file, mostly: spare it the tries
@@ -320,8 +321,52 @@ class IncrementalCSVDecoder:
             stop = yield from self._read(text, pos, end, final=final, size=size)
             if isinstance(stop, str):
                 return stop
-            pos = yield from _pair_batches(text, stop, end, size)  # past the first record
+            pos = yield from self._pair_batches(text, stop, end, size)  # past the first record
         return ""
+
+    def _pair_batches(self, text: str, pos: int, end: int, size: int) -> Generator[Rows, None, int]:
+        """Rule 7: batches of `id,"message"` records from `text[pos:end]` (`pos` starts a line),
+        a stretch of about `size` lines at a time, for as long as every line of a stretch is
+        one such record. Returns where it stopped: a line start, `end` if it read to the end."""
+        stretch = 0  # characters in about `size` lines
+        limit = csv.field_size_limit()
+        while pos < end:
+            if not stretch:
+                stretch = (text.find("\n", pos, end) + 1 - pos) * size
+            stop = text.rfind("\n", pos, min(pos + stretch, end)) + 1
+            stop = stop or text.find("\n", pos, end) + 1
+            if not stop:
+                return pos  # no whole line left: the file's last line, with no newline after it
+            if text.find("\0", pos, stop) >= 0:
+                return pos  # NUL, which csv.reader refused before Python 3.11
+            lines = text.count("\n", pos, stop)
+            rows: Rows = []
+            if self._all_quoted:  # so far every message was quoted, none holding `""`
+                rows = _QUOTED_PAIR.findall(text, pos, stop)
+                self._all_quoted = len(rows) == lines
+            if not self._all_quoted:  # for the rest of the file
+                rows = _PAIR.findall(text, pos, stop)
+            if len(rows) != lines:
+                return pos
+            ids = "".join(map(_FIRST, rows))
+            if '"' in ids or "\r" in ids:
+                return pos  # a quote would start a quoted id, or stand in it; a CR ends a record
+            if stop - pos >= limit and max(map(len, chain.from_iterable(rows))) >= limit:
+                return pos  # csv.reader raises for a field this long
+            if not self._all_quoted:
+                rows = [
+                    (cid, m)  # unquoted
+                    if m[:1] != '"'
+                    else (cid, m[1:-1])  # quoted
+                    if m.count('"') == 2
+                    else (cid, m[1:-1].replace('""', '"'))  # quoted, with escaped quotes
+                    for cid, m in rows
+                ]
+            stretch = (stop - pos) * size // lines
+            pos = stop
+            for i in range(0, lines, size):
+                yield rows[i : i + size]
+        return pos
 
     def _read(
         self, text: str, start: int, end: int, *, final: bool, size: int
@@ -375,50 +420,6 @@ class IncrementalCSVDecoder:
         if reason is not None:
             raise CSVFormatError(self._records + 1, reason)
         return rest
-
-
-def _pair_batches(text: str, pos: int, end: int, size: int) -> Generator[Rows, None, int]:
-    """Rule 7: batches of `id,"message"` records from `text[pos:end]` (`pos` starts a line),
-    a stretch of about `size` lines at a time, for as long as every line of a stretch is one
-    such record. Returns where it stopped: a line start, `end` if it read to the end."""
-    stretch = 0  # characters in about `size` lines
-    limit = csv.field_size_limit()
-    while pos < end:
-        if not stretch:
-            stretch = (text.find("\n", pos, end) + 1 - pos) * size
-        stop = text.rfind("\n", pos, min(pos + stretch, end)) + 1 or text.find("\n", pos, end) + 1
-        if not stop:
-            return pos  # no whole line left: the file's last line, with no newline after it
-        if text.find("\0", pos, stop) >= 0:
-            return pos  # NUL, which csv.reader refused before Python 3.11
-        lines = text.count("\n", pos, stop)
-        quotes = text.count('"', pos, stop)
-        # Two quotes a line: every message quoted, none holding `""`, most likely.
-        every_quoted = quotes == 2 * lines
-        rows: Rows = (_QUOTED_PAIR if every_quoted else _PAIR).findall(text, pos, stop)
-        if len(rows) != lines and every_quoted:  # unquoted messages and `""` make up the count
-            every_quoted, rows = False, _PAIR.findall(text, pos, stop)
-        if len(rows) != lines:
-            return pos
-        ids = "".join(map(_FIRST, rows))
-        if '"' in ids or "\r" in ids:
-            return pos  # a quote would start a quoted id, or stand in it; csv.reader ends at a CR
-        if stop - pos >= limit and max(map(len, chain.from_iterable(rows))) >= limit:
-            return pos  # csv.reader raises for a field this long
-        if not every_quoted:
-            rows = [
-                (cid, m)  # unquoted
-                if m[:1] != '"'
-                else (cid, m[1:-1])  # quoted
-                if m.count('"') == 2
-                else (cid, m[1:-1].replace('""', '"'))  # quoted, with escaped quotes
-                for cid, m in rows
-            ]
-        stretch = (stop - pos) * size // lines
-        pos = stop
-        for i in range(0, lines, size):
-            yield rows[i : i + size]
-    return pos
 
 
 def _plain_line(text: str, start: int, end: int) -> list[str] | None:
