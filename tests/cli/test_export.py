@@ -14,6 +14,7 @@ from pathlib import Path
 
 import anyio
 import pytest
+from anyio.abc import Process
 
 from nudgescribe_async import Client
 from nudgescribe_async.testing import Emulator
@@ -201,6 +202,22 @@ async def test_resume_needs_an_output_file(cli: Cli, emulator: Emulator) -> None
     assert result.code == 2 and "--resume needs --out" in result.err
 
 
+async def start_on_a_terminal(argv: list[str], cli_env: dict[str, str]) -> tuple[Process, int]:
+    """The command with its stderr on a pseudo-terminal, as a user at a terminal runs it: the
+    process, and the terminal's end to read its progress from."""
+    terminal, stderr = pty.openpty()
+    proc = await anyio.open_process(
+        command(*argv),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+        env=child_env(cli_env, TERM="xterm", COLUMNS="200"),
+        cwd=ROOT,
+    )
+    os.close(stderr)
+    return proc, terminal
+
+
 async def test_killed_export_leaves_no_file_and_resume_finishes_it_exactly_once(
     cli: Cli, cli_env: dict[str, str], emulator: Emulator, tmp_path: Path
 ) -> None:
@@ -211,17 +228,7 @@ async def test_killed_export_leaves_no_file_and_resume_finishes_it_exactly_once(
     emulator.faults.slow(FETCH, 60, when={"file_num": 3}, times=1)  # hangs mid-export
 
     argv = ["export", campaign_id, "--out", str(out), "--concurrency", "1"]
-    env = child_env(cli_env, TERM="xterm", COLUMNS="200")
-    terminal, stderr = pty.openpty()
-    proc = await anyio.open_process(
-        command(*argv),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=stderr,
-        env=env,
-        cwd=ROOT,
-    )
-    os.close(stderr)
+    proc, terminal = await start_on_a_terminal(argv, cli_env)
     try:
         with anyio.fail_after(60):
             screen = await anyio.to_thread.run_sync(
@@ -252,16 +259,7 @@ async def test_ctrl_c_keeps_the_partial_export_and_says_how_to_resume(
     emulator.faults.slow(FETCH, 60, when={"file_num": 2}, times=1)
     out = tmp_path / "out.jsonl"
     argv = ["export", campaign_id, "--out", str(out), "--concurrency", "1"]
-    terminal, stderr = pty.openpty()
-    proc = await anyio.open_process(
-        command(*argv),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=stderr,
-        env=child_env(cli_env, TERM="xterm", COLUMNS="200"),
-        cwd=ROOT,
-    )
-    os.close(stderr)
+    proc, terminal = await start_on_a_terminal(argv, cli_env)
     try:
         with anyio.fail_after(60):
             await anyio.to_thread.run_sync(
